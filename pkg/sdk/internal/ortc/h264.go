@@ -1,0 +1,72 @@
+package ortc
+
+import "strconv"
+
+// H264Profile is an H.264 profile as RFC 6184 profile-level-id encodes it.
+type H264Profile int
+
+// H.264 profiles distinguished by mediasoup and libwebrtc.
+const (
+	H264ProfileUnknown H264Profile = iota
+	H264ProfileConstrainedBaseline
+	H264ProfileBaseline
+	H264ProfileMain
+	H264ProfileConstrainedHigh
+	H264ProfileHigh
+	H264ProfilePredictiveHigh444
+)
+
+// profilePattern matches profile_idc and a bit pattern of profile_iop
+// ('x' = any bit, most significant first), the table libwebrtc and
+// mediasoup use.
+var profilePatterns = []struct {
+	idc     byte
+	pattern string
+	profile H264Profile
+}{
+	{0x42, "x1xx0000", H264ProfileConstrainedBaseline},
+	{0x4D, "1xxx0000", H264ProfileConstrainedBaseline},
+	{0x58, "11xx0000", H264ProfileConstrainedBaseline},
+	{0x42, "x0xx0000", H264ProfileBaseline},
+	{0x58, "10xx0000", H264ProfileBaseline},
+	{0x4D, "0x0x0000", H264ProfileMain},
+	{0x64, "00000000", H264ProfileHigh},
+	{0x64, "00001100", H264ProfileConstrainedHigh},
+	{0xF4, "00000000", H264ProfilePredictiveHigh444},
+}
+
+// ParseH264Profile extracts the profile from a profile-level-id such as
+// "42e01f". ok is false for malformed ids or unknown profiles.
+func ParseH264Profile(plid string) (H264Profile, bool) {
+	if len(plid) != 6 {
+		return H264ProfileUnknown, false
+	}
+	v, err := strconv.ParseUint(plid, 16, 32)
+	if err != nil {
+		return H264ProfileUnknown, false
+	}
+	idc, iop := byte(v>>16), byte(v>>8)
+	for _, p := range profilePatterns {
+		if p.idc == idc && bitsMatch(p.pattern, iop) {
+			return p.profile, true
+		}
+	}
+	return H264ProfileUnknown, false
+}
+
+func bitsMatch(pattern string, b byte) bool {
+	for i := 0; i < 8; i++ {
+		bit := (b >> (7 - i)) & 1
+		switch pattern[i] {
+		case '1':
+			if bit != 1 {
+				return false
+			}
+		case '0':
+			if bit != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,181 @@
+package sdk
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
+)
+
+// localCodecs are the codecs this client can send and receive, with pion's
+// default payload types. Every PeerConnection registers exactly these, and
+// the device capabilities sent to the router are derived from the same list.
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+}
+
+func localCodecs() []webrtc.RTPCodecParameters {
+	video := func(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: videoFeedback},
+			PayloadType:        webrtc.PayloadType(pt),
+		}
+	}
+	rtx := func(pt, apt uint8) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "video/rtx", ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", apt)},
+			PayloadType:        webrtc.PayloadType(pt),
+		}
+	}
+	return []webrtc.RTPCodecParameters{
+		{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
+				RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}, {Type: "nack"}},
+			},
+			PayloadType: 111,
+		},
+		video(96, webrtc.MimeTypeVP8, ""), rtx(97, 96),
+		video(98, webrtc.MimeTypeVP9, "profile-id=0"), rtx(99, 98),
+		video(100, webrtc.MimeTypeVP9, "profile-id=2"), rtx(101, 100),
+		video(102, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"), rtx(103, 102),
+		video(106, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"), rtx(107, 106),
+		video(127, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"), rtx(125, 127),
+		video(112, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"), rtx(113, 112),
+	}
+}
+
+// localHeaderExtensions are registered on every PeerConnection (besides
+// those pion's interceptors add: mid/rid/repaired-rid for video and
+// transport-cc).
+var localHeaderExtensions = []struct {
+	uri  string
+	kind webrtc.RTPCodecType
+}{
+	{ortc.URIMid, webrtc.RTPCodecTypeAudio},
+	{ortc.URIMid, webrtc.RTPCodecTypeVideo},
+	{ortc.URIAudioLevel, webrtc.RTPCodecTypeAudio},
+	{ortc.URITransportCC, webrtc.RTPCodecTypeAudio},
+	{ortc.URITransportCC, webrtc.RTPCodecTypeVideo},
+}
+
+// localCapabilities is what mediasoup-client's Device calls the native
+// capabilities, derived from localCodecs.
+func localCapabilities() ortc.RtpCapabilities {
+	caps := ortc.RtpCapabilities{}
+	for _, c := range localCodecs() {
+		kind := strings.SplitN(c.MimeType, "/", 2)[0]
+		fb := make([]ortc.RtcpFeedback, 0, len(c.RTCPFeedback))
+		for _, f := range c.RTCPFeedback {
+			fb = append(fb, ortc.RtcpFeedback{Type: f.Type, Parameter: f.Parameter})
+		}
+		caps.Codecs = append(caps.Codecs, ortc.RtpCodecCapability{
+			Kind: kind, MimeType: c.MimeType, PreferredPayloadType: int(c.PayloadType), ClockRate: int(c.ClockRate),
+			Channels: int(c.Channels), Parameters: ortc.ParseFmtp(c.SDPFmtpLine), RtcpFeedback: fb,
+		})
+	}
+	for i, x := range localHeaderExtensions {
+		caps.HeaderExtensions = append(caps.HeaderExtensions, ortc.RtpHeaderExtension{
+			Kind: x.kind.String(), URI: x.uri, PreferredID: i + 1, Direction: "sendrecv",
+		})
+	}
+	return caps
+}
+
+// ICEConfig controls candidate gathering.
+type ICEConfig struct {
+	// Interfaces limits gathering to these network interfaces (e.g. "lo").
+	// Empty means all.
+	Interfaces []string
+	// IncludeLoopback gathers 127.0.0.1/::1 candidates, which pion skips by
+	// default. Needed for a server on the same machine.
+	IncludeLoopback bool
+	// IPs limits gathering to these local addresses. Empty means all.
+	IPs []net.IP
+	// TCP enables ICE-TCP (mediasoup offers passive TCP candidates).
+	TCP bool
+	// PortMin/PortMax bound local UDP ports (0 = any).
+	PortMin, PortMax uint16
+	// Servers are STUN/TURN servers; mediasoup itself needs none.
+	Servers []webrtc.ICEServer
+}
+
+// LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
+// local reference server need.
+func LoopbackICE() ICEConfig {
+	return ICEConfig{Interfaces: []string{"lo"}, IncludeLoopback: true, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
+}
+
+// newAPI builds a pion API for one PeerConnection: a MediaEngine must not
+// be shared between PeerConnections.
+func (c *Client) newAPI(sending bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	for _, codec := range localCodecs() {
+		typ := webrtc.RTPCodecTypeVideo
+		if strings.HasPrefix(codec.MimeType, "audio/") {
+			typ = webrtc.RTPCodecTypeAudio
+		}
+		if err := me.RegisterCodec(codec, typ); err != nil {
+			return nil, fmt.Errorf("register codec %s: %w", codec.MimeType, err)
+		}
+	}
+	for _, x := range localHeaderExtensions {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return nil, fmt.Errorf("register header extension: %w", err)
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, fmt.Errorf("interceptors: %w", err)
+	}
+	if sending {
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+			return nil, fmt.Errorf("twcc sender: %w", err)
+		}
+	}
+	se := webrtc.SettingEngine{}
+	ic := c.cfg.ICE
+	if len(ic.Interfaces) > 0 {
+		allowed := map[string]bool{}
+		for _, n := range ic.Interfaces {
+			allowed[n] = true
+		}
+		se.SetInterfaceFilter(func(name string) bool { return allowed[name] })
+	}
+	if len(ic.IPs) > 0 {
+		ips := append([]net.IP(nil), ic.IPs...)
+		se.SetIPFilter(func(ip net.IP) bool {
+			for _, a := range ips {
+				if a.Equal(ip) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	se.SetIncludeLoopbackCandidate(ic.IncludeLoopback)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if ic.TCP {
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(types)
+	if ic.PortMin != 0 || ic.PortMax != 0 {
+		if err := se.SetEphemeralUDPPortRange(ic.PortMin, ic.PortMax); err != nil {
+			return nil, fmt.Errorf("port range: %w", err)
+		}
+	}
+	// mediasoup-client's choice: we are the DTLS client on both transports.
+	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+		return nil, err
+	}
+	if c.cfg.pionLogs != nil {
+		se.LoggerFactory = c.cfg.pionLogs
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}

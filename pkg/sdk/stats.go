@@ -1,0 +1,170 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// CallStats is one sample of a call's media statistics, read from pion's
+// own counters (interceptors and ICE agent).
+type CallStats struct {
+	Time       time.Time        `json:"time"`
+	Transports []TransportStats `json:"transports"`
+	Producers  []ProducerStats  `json:"producers"`
+	Consumers  []ConsumerStats  `json:"consumers"`
+}
+
+// TransportStats describes one PeerConnection.
+type TransportStats struct {
+	Transport     string  `json:"transport"` // "send" or "recv"
+	State         string  `json:"state"`
+	ICEState      string  `json:"iceState"`
+	DTLSState     string  `json:"dtlsState"`
+	LocalAddress  string  `json:"localAddress,omitempty"`
+	RemoteAddress string  `json:"remoteAddress,omitempty"`
+	RTTMillis     float64 `json:"rttMs"`
+	BytesSent     uint64  `json:"bytesSent"`
+	BytesReceived uint64  `json:"bytesReceived"`
+}
+
+// ProducerStats describes one local producer.
+type ProducerStats struct {
+	ProducerID string       `json:"producerId"`
+	Kind       string       `json:"kind"`
+	Codec      string       `json:"codec"`
+	Paused     bool         `json:"paused"`
+	Layers     []LayerStats `json:"layers"`
+}
+
+// LayerStats describes one sent encoding.
+type LayerStats struct {
+	RID         string `json:"rid,omitempty"`
+	SSRC        uint32 `json:"ssrc"`
+	PacketsSent uint64 `json:"packetsSent"`
+	BytesSent   uint64 `json:"bytesSent"`
+	NACKs       uint64 `json:"nacks"`
+	PLIs        uint64 `json:"plis"`
+	FIRs        uint64 `json:"firs"`
+}
+
+// ConsumerStats describes one received stream.
+type ConsumerStats struct {
+	ConsumerID      string  `json:"consumerId"`
+	ProducerID      string  `json:"producerId"`
+	PeerID          string  `json:"peerId"`
+	Kind            string  `json:"kind"`
+	Codec           string  `json:"codec"`
+	SSRC            uint32  `json:"ssrc"`
+	ProducerPaused  bool    `json:"producerPaused"`
+	PacketsReceived uint64  `json:"packetsReceived"`
+	BytesReceived   uint64  `json:"bytesReceived"`
+	PacketsLost     int64   `json:"packetsLost"`
+	JitterMillis    float64 `json:"jitterMs"`
+	NACKs           uint64  `json:"nacks"`
+	PLIs            uint64  `json:"plis"`
+}
+
+// Stats samples the call's statistics.
+func (c *Client) Stats(ctx context.Context) (CallStats, error) {
+	c.mu.Lock()
+	cl := c.cur
+	c.mu.Unlock()
+	if cl == nil {
+		return CallStats{}, ErrNotJoined
+	}
+	var out CallStats
+	err := cl.q.Run(ctx, func(context.Context) error {
+		if cl.ended {
+			return ErrNotJoined
+		}
+		out = cl.stats()
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotJoined) {
+		return out, fmt.Errorf("stats: %w", err)
+	}
+	return out, err
+}
+
+func (cl *call) stats() CallStats {
+	s := CallStats{Time: time.Now().UTC(), Transports: []TransportStats{}, Producers: []ProducerStats{}, Consumers: []ConsumerStats{}}
+	var sendReport, recvReport webrtc.StatsReport
+	if cl.send != nil {
+		sendReport = cl.send.pc.GetStats()
+		s.Transports = append(s.Transports, transportStats("send", cl.send.pc, sendReport))
+	}
+	if cl.recv != nil {
+		recvReport = cl.recv.pc.GetStats()
+		s.Transports = append(s.Transports, transportStats("recv", cl.recv.pc, recvReport))
+	}
+	outbound := map[uint32]webrtc.OutboundRTPStreamStats{}
+	for _, v := range sendReport {
+		if o, ok := v.(webrtc.OutboundRTPStreamStats); ok {
+			outbound[uint32(o.SSRC)] = o
+		}
+	}
+	for _, kind := range []string{"audio", "video"} {
+		p := cl.producers[kind]
+		if p == nil {
+			continue
+		}
+		ps := ProducerStats{ProducerID: p.id, Kind: p.kind, Codec: p.codec, Paused: p.paused, Layers: []LayerStats{}}
+		for _, enc := range p.sender.GetParameters().Encodings {
+			o := outbound[uint32(enc.SSRC)]
+			ps.Layers = append(ps.Layers, LayerStats{
+				RID: enc.RID, SSRC: uint32(enc.SSRC), PacketsSent: uint64(o.PacketsSent), BytesSent: o.BytesSent,
+				NACKs: uint64(o.NACKCount), PLIs: uint64(o.PLICount), FIRs: uint64(o.FIRCount),
+			})
+		}
+		s.Producers = append(s.Producers, ps)
+	}
+	inbound := map[uint32]webrtc.InboundRTPStreamStats{}
+	for _, v := range recvReport {
+		if in, ok := v.(webrtc.InboundRTPStreamStats); ok {
+			inbound[uint32(in.SSRC)] = in
+		}
+	}
+	for _, c := range cl.consumers {
+		in := inbound[c.ssrc]
+		s.Consumers = append(s.Consumers, ConsumerStats{
+			ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, SSRC: c.ssrc,
+			ProducerPaused: c.producerPaused, PacketsReceived: uint64(in.PacketsReceived), BytesReceived: in.BytesReceived,
+			PacketsLost: int64(in.PacketsLost), JitterMillis: in.Jitter * 1000, NACKs: uint64(in.NACKCount), PLIs: uint64(in.PLICount),
+		})
+	}
+	sort.Slice(s.Consumers, func(i, j int) bool {
+		if s.Consumers[i].PeerID != s.Consumers[j].PeerID {
+			return s.Consumers[i].PeerID < s.Consumers[j].PeerID
+		}
+		return s.Consumers[i].Kind < s.Consumers[j].Kind
+	})
+	return s
+}
+
+func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsReport) TransportStats {
+	ts := TransportStats{Transport: name, State: pc.ConnectionState().String(), ICEState: pc.ICEConnectionState().String()}
+	cands := map[string]webrtc.ICECandidateStats{}
+	for _, v := range report {
+		switch x := v.(type) {
+		case webrtc.TransportStats:
+			ts.DTLSState = x.DTLSState.String()
+			ts.BytesSent, ts.BytesReceived = x.BytesSent, x.BytesReceived
+		case webrtc.ICECandidateStats:
+			cands[x.ID] = x
+		}
+	}
+	for _, v := range report {
+		if p, ok := v.(webrtc.ICECandidatePairStats); ok && p.Nominated {
+			l, r := cands[p.LocalCandidateID], cands[p.RemoteCandidateID]
+			ts.LocalAddress = fmt.Sprintf("%s:%d/%s", l.IP, l.Port, l.Protocol)
+			ts.RemoteAddress = fmt.Sprintf("%s:%d/%s", r.IP, r.Port, r.Protocol)
+			ts.RTTMillis = p.CurrentRoundTripTime * 1000
+		}
+	}
+	return ts
+}
