@@ -29,21 +29,16 @@ func (l pionLogger) emit(level slog.Level, msg string) {
 	}
 }
 
-func (l pionLogger) Trace(msg string)                  {}
-func (l pionLogger) Tracef(format string, args ...any) {}
-func (l pionLogger) Debug(msg string)                  { l.emit(slog.LevelDebug, msg) }
-func (l pionLogger) Debugf(format string, args ...any) {
-	l.emit(slog.LevelDebug, fmt.Sprintf(format, args...))
-}
-func (l pionLogger) Info(msg string) { l.emit(slog.LevelDebug, msg) }
-func (l pionLogger) Infof(format string, args ...any) {
-	l.emit(slog.LevelDebug, fmt.Sprintf(format, args...))
-}
-func (l pionLogger) Warn(msg string) { l.emit(slog.LevelWarn, msg) }
-func (l pionLogger) Warnf(format string, args ...any) {
-	l.emit(slog.LevelWarn, fmt.Sprintf(format, args...))
-}
-func (l pionLogger) Error(msg string) { l.emit(slog.LevelError, msg) }
-func (l pionLogger) Errorf(format string, args ...any) {
-	l.emit(slog.LevelError, fmt.Sprintf(format, args...))
-}
+// pion's warnings are mostly benign for a client of an ICE-lite server
+// (pings before candidates, late packets at close): they go to debug, and
+// pion's errors to warn.
+func (l pionLogger) Trace(string)                 {}
+func (l pionLogger) Tracef(string, ...any)        {}
+func (l pionLogger) Debug(msg string)             { l.emit(slog.LevelDebug, msg) }
+func (l pionLogger) Debugf(f string, args ...any) { l.emit(slog.LevelDebug, fmt.Sprintf(f, args...)) }
+func (l pionLogger) Info(msg string)              { l.emit(slog.LevelDebug, msg) }
+func (l pionLogger) Infof(f string, args ...any)  { l.emit(slog.LevelDebug, fmt.Sprintf(f, args...)) }
+func (l pionLogger) Warn(msg string)              { l.emit(slog.LevelDebug, msg) }
+func (l pionLogger) Warnf(f string, args ...any)  { l.emit(slog.LevelDebug, fmt.Sprintf(f, args...)) }
+func (l pionLogger) Error(msg string)             { l.emit(slog.LevelWarn, msg) }
+func (l pionLogger) Errorf(f string, args ...any) { l.emit(slog.LevelWarn, fmt.Sprintf(f, args...)) }

@@ -23,6 +23,7 @@ type recvTransport struct {
 	cl        *call
 	id        string
 	pc        *webrtc.PeerConnection
+	stats     *statsHolder
 	remote    *sdp.Remote
 	connected bool
 	nextMid   int
@@ -42,7 +43,7 @@ type consumer struct {
 }
 
 func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
-	api, err := cl.c.newAPI(false)
+	api, st, err := cl.c.newAPI(false)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &recvTransport{cl: cl, id: info.ID, pc: pc, remote: &sdp.Remote{
+	t := &recvTransport{cl: cl, id: info.ID, pc: pc, stats: st, remote: &sdp.Remote{
 		ICE: info.IceParameters, Candidates: info.IceCandidates, DTLS: info.DtlsParameters, Setup: "actpass",
 	}}
 	watchState(cl, pc, "recv")

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
@@ -111,9 +113,28 @@ func LoopbackICE() ICEConfig {
 	return ICEConfig{Interfaces: []string{"lo"}, IncludeLoopback: true, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
 }
 
+// statsHolder receives the stats interceptor's Getter for the one
+// PeerConnection built from an API.
+type statsHolder struct {
+	mu     sync.Mutex
+	getter stats.Getter
+}
+
+func (h *statsHolder) get(ssrc uint32) *stats.Stats {
+	h.mu.Lock()
+	g := h.getter
+	h.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	return g.Get(ssrc)
+}
+
 // newAPI builds a pion API for one PeerConnection: a MediaEngine must not
-// be shared between PeerConnections.
-func (c *Client) newAPI(sending bool) (*webrtc.API, error) {
+// be shared between PeerConnections. The interceptors are pion's defaults
+// (NACK, RTCP reports, simulcast header extensions, TWCC feedback) with
+// our own stats interceptor, whose per-SSRC counters the stats API reads.
+func (c *Client) newAPI(sending bool) (*webrtc.API, *statsHolder, error) {
 	me := &webrtc.MediaEngine{}
 	for _, codec := range localCodecs() {
 		typ := webrtc.RTPCodecTypeVideo
@@ -121,21 +142,40 @@ func (c *Client) newAPI(sending bool) (*webrtc.API, error) {
 			typ = webrtc.RTPCodecTypeAudio
 		}
 		if err := me.RegisterCodec(codec, typ); err != nil {
-			return nil, fmt.Errorf("register codec %s: %w", codec.MimeType, err)
+			return nil, nil, fmt.Errorf("register codec %s: %w", codec.MimeType, err)
 		}
 	}
 	for _, x := range localHeaderExtensions {
 		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
-			return nil, fmt.Errorf("register header extension: %w", err)
+			return nil, nil, fmt.Errorf("register header extension: %w", err)
 		}
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		return nil, fmt.Errorf("interceptors: %w", err)
+	holder := &statsHolder{}
+	si, err := stats.NewInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("stats interceptor: %w", err)
 	}
-	if sending {
-		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
-			return nil, fmt.Errorf("twcc sender: %w", err)
+	si.OnNewPeerConnection(func(_ string, g stats.Getter) {
+		holder.mu.Lock()
+		holder.getter = g
+		holder.mu.Unlock()
+	})
+	ir.Add(si)
+	for _, configure := range []func() error{
+		func() error { return webrtc.ConfigureNack(me, ir) },
+		func() error { return webrtc.ConfigureRTCPReports(ir) },
+		func() error { return webrtc.ConfigureSimulcastExtensionHeaders(me) },
+		func() error { return webrtc.ConfigureTWCCSender(me, ir) },
+		func() error {
+			if sending {
+				return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir)
+			}
+			return nil
+		},
+	} {
+		if err := configure(); err != nil {
+			return nil, nil, fmt.Errorf("interceptors: %w", err)
 		}
 	}
 	se := webrtc.SettingEngine{}
@@ -167,15 +207,15 @@ func (c *Client) newAPI(sending bool) (*webrtc.API, error) {
 	se.SetNetworkTypes(types)
 	if ic.PortMin != 0 || ic.PortMax != 0 {
 		if err := se.SetEphemeralUDPPortRange(ic.PortMin, ic.PortMax); err != nil {
-			return nil, fmt.Errorf("port range: %w", err)
+			return nil, nil, fmt.Errorf("port range: %w", err)
 		}
 	}
 	// mediasoup-client's choice: we are the DTLS client on both transports.
 	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.cfg.pionLogs != nil {
 		se.LoggerFactory = c.cfg.pionLogs
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), holder, nil
 }

@@ -21,6 +21,7 @@ type sendTransport struct {
 	cl        *call
 	id        string
 	pc        *webrtc.PeerConnection
+	stats     *statsHolder
 	remote    *sdp.Remote
 	connected bool // connectWebRtcTransport done
 }
@@ -36,7 +37,7 @@ type producer struct {
 }
 
 func newSendTransport(cl *call, info transportInfo) (*sendTransport, error) {
-	api, err := cl.c.newAPI(true)
+	api, st, err := cl.c.newAPI(true)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +49,7 @@ func newSendTransport(cl *call, info transportInfo) (*sendTransport, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &sendTransport{cl: cl, id: info.ID, pc: pc, remote: &sdp.Remote{
+	t := &sendTransport{cl: cl, id: info.ID, pc: pc, stats: st, remote: &sdp.Remote{
 		ICE: info.IceParameters, Candidates: info.IceCandidates, DTLS: info.DtlsParameters, Setup: "passive",
 	}}
 	watchState(cl, pc, "send")

@@ -50,6 +50,9 @@ type LayerStats struct {
 	NACKs       uint64 `json:"nacks"`
 	PLIs        uint64 `json:"plis"`
 	FIRs        uint64 `json:"firs"`
+	// From the server's receiver reports.
+	PacketsLost int64   `json:"packetsLost"`
+	RTTMillis   float64 `json:"rttMs"`
 }
 
 // ConsumerStats describes one received stream.
@@ -93,20 +96,11 @@ func (c *Client) Stats(ctx context.Context) (CallStats, error) {
 
 func (cl *call) stats() CallStats {
 	s := CallStats{Time: time.Now().UTC(), Transports: []TransportStats{}, Producers: []ProducerStats{}, Consumers: []ConsumerStats{}}
-	var sendReport, recvReport webrtc.StatsReport
 	if cl.send != nil {
-		sendReport = cl.send.pc.GetStats()
-		s.Transports = append(s.Transports, transportStats("send", cl.send.pc, sendReport))
+		s.Transports = append(s.Transports, transportStats("send", cl.send.pc, cl.send.pc.GetStats()))
 	}
 	if cl.recv != nil {
-		recvReport = cl.recv.pc.GetStats()
-		s.Transports = append(s.Transports, transportStats("recv", cl.recv.pc, recvReport))
-	}
-	outbound := map[uint32]webrtc.OutboundRTPStreamStats{}
-	for _, v := range sendReport {
-		if o, ok := v.(webrtc.OutboundRTPStreamStats); ok {
-			outbound[uint32(o.SSRC)] = o
-		}
+		s.Transports = append(s.Transports, transportStats("recv", cl.recv.pc, cl.recv.pc.GetStats()))
 	}
 	for _, kind := range []string{"audio", "video"} {
 		p := cl.producers[kind]
@@ -115,27 +109,30 @@ func (cl *call) stats() CallStats {
 		}
 		ps := ProducerStats{ProducerID: p.id, Kind: p.kind, Codec: p.codec, Paused: p.paused, Layers: []LayerStats{}}
 		for _, enc := range p.sender.GetParameters().Encodings {
-			o := outbound[uint32(enc.SSRC)]
-			ps.Layers = append(ps.Layers, LayerStats{
-				RID: enc.RID, SSRC: uint32(enc.SSRC), PacketsSent: uint64(o.PacketsSent), BytesSent: o.BytesSent,
-				NACKs: uint64(o.NACKCount), PLIs: uint64(o.PLICount), FIRs: uint64(o.FIRCount),
-			})
+			ls := LayerStats{RID: enc.RID, SSRC: uint32(enc.SSRC)}
+			if st := cl.send.stats.get(uint32(enc.SSRC)); st != nil {
+				o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
+				ls.PacketsSent, ls.BytesSent = o.PacketsSent, o.BytesSent
+				ls.NACKs, ls.PLIs, ls.FIRs = uint64(o.NACKCount), uint64(o.PLICount), uint64(o.FIRCount)
+				// On loopback DLSR rounding can make an RTT sample negative.
+				ls.PacketsLost, ls.RTTMillis = ri.PacketsLost, max(0, float64(ri.RoundTripTime)/float64(time.Millisecond))
+			}
+			ps.Layers = append(ps.Layers, ls)
 		}
 		s.Producers = append(s.Producers, ps)
 	}
-	inbound := map[uint32]webrtc.InboundRTPStreamStats{}
-	for _, v := range recvReport {
-		if in, ok := v.(webrtc.InboundRTPStreamStats); ok {
-			inbound[uint32(in.SSRC)] = in
-		}
-	}
 	for _, c := range cl.consumers {
-		in := inbound[c.ssrc]
-		s.Consumers = append(s.Consumers, ConsumerStats{
+		cs := ConsumerStats{
 			ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, SSRC: c.ssrc,
-			ProducerPaused: c.producerPaused, PacketsReceived: uint64(in.PacketsReceived), BytesReceived: in.BytesReceived,
-			PacketsLost: int64(in.PacketsLost), JitterMillis: in.Jitter * 1000, NACKs: uint64(in.NACKCount), PLIs: uint64(in.PLICount),
-		})
+			ProducerPaused: c.producerPaused,
+		}
+		if st := cl.recv.stats.get(c.ssrc); st != nil {
+			in := st.InboundRTPStreamStats
+			cs.PacketsReceived, cs.BytesReceived, cs.PacketsLost = in.PacketsReceived, in.BytesReceived, in.PacketsLost
+			cs.JitterMillis = in.Jitter * 1000 // the interceptor reports seconds
+			cs.NACKs, cs.PLIs = uint64(in.NACKCount), uint64(in.PLICount)
+		}
+		s.Consumers = append(s.Consumers, cs)
 	}
 	sort.Slice(s.Consumers, func(i, j int) bool {
 		if s.Consumers[i].PeerID != s.Consumers[j].PeerID {
@@ -168,3 +165,4 @@ func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsR
 	}
 	return ts
 }
+

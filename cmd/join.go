@@ -1,0 +1,323 @@
+package cmd
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/callctl/callctl/pkg/capture"
+	"github.com/callctl/callctl/pkg/sdk"
+)
+
+type joinOptions struct {
+	server, room, user, name, session string
+	origin, caFile                    string
+	insecure                          bool
+	duration, statsInterval           time.Duration
+	leaveTimeout                      time.Duration
+	video, audio                      string
+	width, height, fps                int
+	iceLoopback                       string
+	iceInterfaces                     []string
+}
+
+func newJoinCmd(io IO, g *globalOptions) *cobra.Command {
+	o := &joinOptions{}
+	c := &cobra.Command{
+		Use:   "join --server URL --room ROOM --user USER",
+		Short: "Join a room and stream call events as NDJSON on stdout",
+		Long: `Join a mediasoup room, publish audio and video, consume every other
+participant, and write one JSON event per line on stdout until SIGINT/SIGTERM,
+--duration, or the server ends the session. The first signal leaves
+gracefully; a second one exits at once (code 130).`,
+		Example: `  # join and watch who arrives
+  callctl join --server ws://127.0.0.1:4443 --room demo --user bot1 | jq -c 'select(.type=="participant.joined")'
+
+  # a 10 s probe that receives only
+  callctl join --server wss://sfu.example.com:4443 --room r --user probe --video none --audio none --duration 10s`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			log, err := g.logger(io)
+			if err != nil {
+				return err
+			}
+			return runJoin(c.Context(), io, log, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.server, "server", "", "signaling server URL, ws:// or wss:// (required)")
+	f.StringVar(&o.room, "room", "", "room id (required)")
+	f.StringVar(&o.user, "user", "", "peer id (required)")
+	f.StringVar(&o.name, "name", "", "display name (default: the user)")
+	f.StringVar(&o.session, "session", "", "session name for events and control (default ROOM-USER)")
+	f.StringVar(&o.origin, "origin", "", "HTTP Origin header (default derived from --server)")
+	f.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed wss:// servers)")
+	f.StringVar(&o.caFile, "ca", "", "PEM file of CA certificates to trust for wss://")
+	f.DurationVar(&o.duration, "duration", 0, "leave after this long (0 = until signal)")
+	f.DurationVar(&o.statsInterval, "stats-interval", 0, "emit a stats event this often (0 = only at the end)")
+	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "give up a graceful leave after this long")
+	f.StringVar(&o.video, "video", "test", "video source: test (synthetic picture, VP8) or none")
+	f.StringVar(&o.audio, "audio", "tone", "audio source: tone (synthetic, Opus) or none")
+	f.IntVar(&o.width, "width", 640, "video width")
+	f.IntVar(&o.height, "height", 360, "video height")
+	f.IntVar(&o.fps, "fps", 30, "video frame rate")
+	f.StringVar(&o.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
+	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces (default all; lo when the server is on loopback)")
+	return c
+}
+
+func (o *joinOptions) validate() error {
+	bad := func(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+	switch {
+	case o.server == "":
+		return bad("--server is required")
+	case o.room == "":
+		return bad("--room is required")
+	case o.user == "":
+		return bad("--user is required")
+	}
+	u, err := url.Parse(o.server)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return bad("--server %q: want ws://host:port or wss://host:port", o.server)
+	}
+	if o.video != "test" && o.video != "none" {
+		return bad("--video %q: want test or none", o.video)
+	}
+	if o.audio != "tone" && o.audio != "none" {
+		return bad("--audio %q: want tone or none", o.audio)
+	}
+	if o.iceLoopback != "auto" && o.iceLoopback != "on" && o.iceLoopback != "off" {
+		return bad("--ice-loopback %q: want auto, on or off", o.iceLoopback)
+	}
+	if o.width <= 0 || o.height <= 0 || o.width%2 != 0 || o.height%2 != 0 || o.fps <= 0 || o.fps > 120 {
+		return bad("--width/--height must be positive even numbers and --fps 1..120")
+	}
+	if o.duration < 0 || o.statsInterval < 0 {
+		return bad("--duration and --stats-interval must not be negative")
+	}
+	if o.session == "" {
+		o.session = o.room + "-" + o.user
+	}
+	return nil
+}
+
+// iceConfig picks candidate gathering for the server's address: a server
+// on loopback gets loopback-only candidates, so no pair leaves 127.0.0.1.
+func (o *joinOptions) iceConfig() sdk.ICEConfig {
+	u, _ := url.Parse(o.server)
+	local := isLoopbackHost(u.Hostname())
+	var ice sdk.ICEConfig
+	if local && o.iceLoopback == "auto" && len(o.iceInterfaces) == 0 {
+		ice = sdk.LoopbackICE()
+	}
+	if o.iceLoopback == "on" {
+		ice.IncludeLoopback = true
+	}
+	if len(o.iceInterfaces) > 0 {
+		ice.Interfaces = o.iceInterfaces
+	}
+	return ice
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (o *joinOptions) tlsConfig() (*tls.Config, error) {
+	if !o.insecure && o.caFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.insecure {
+		cfg.InsecureSkipVerify = true //nolint:gosec // the user asked for it with --insecure
+	}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("--ca: %w", err)}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &usageError{fmt.Errorf("--ca %s: no PEM certificates found", o.caFile)}
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+func (o *joinOptions) sources() (audio, video sdk.MediaSource, err error) {
+	if o.audio == "tone" {
+		a, err := capture.NewToneAudio(capture.AudioOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("audio source: %w", err)
+		}
+		audio = a
+	}
+	if o.video == "test" {
+		v, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: o.width, Height: o.height, FPS: o.fps})
+		if err != nil {
+			if audio != nil {
+				_ = audio.Close()
+			}
+			return nil, nil, fmt.Errorf("video source: %w", err)
+		}
+		video = v
+	}
+	return audio, video, nil
+}
+
+func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error {
+	tlsCfg, err := o.tlsConfig()
+	if err != nil {
+		return err
+	}
+	audio, video, err := o.sources()
+	if err != nil {
+		return err
+	}
+	client, err := sdk.NewClient(sdk.Config{
+		ServerURL: o.server, Origin: o.origin, TLS: tlsCfg,
+		Audio: audio, Video: video, ICE: o.iceConfig(), Logger: log,
+	})
+	if err != nil {
+		return &usageError{err}
+	}
+	out := newPrinter(io.Out, o.session)
+	pumpDone := make(chan sdk.Left, 1)
+	go pumpEvents(client.Events(), out, pumpDone)
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	joinCtx, cancelJoin := context.WithCancel(ctx)
+	defer cancelJoin()
+	go func() {
+		select {
+		case <-sigs:
+			cancelJoin()
+		case <-joinCtx.Done():
+		}
+	}()
+	log.Info("joining", "server", o.server, "room", o.room, "user", o.user)
+	if err := client.JoinCall(joinCtx, o.room, o.user, o.name); err != nil {
+		left := <-pumpDone
+		code := exitCodeFor(err)
+		if errors.Is(err, context.Canceled) {
+			code = ExitInterrupted
+		}
+		finish(out, left, code)
+		return &silentError{withCode(code, err)}
+	}
+	cancelJoin()
+	log.Info("joined", "room", o.room, "user", o.user)
+
+	var deadline <-chan time.Time
+	if o.duration > 0 {
+		t := time.NewTimer(o.duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var tick <-chan time.Time
+	if o.statsInterval > 0 {
+		t := time.NewTicker(o.statsInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-tick:
+			emitStats(ctx, client, out, log)
+			continue
+		case <-client.Done():
+			left := <-pumpDone
+			err := client.Err()
+			code := exitCodeFor(err)
+			finish(out, left, code)
+			if err != nil {
+				return &silentError{withCode(code, err)}
+			}
+			return nil
+		case <-deadline:
+			log.Info("duration elapsed, leaving")
+		case s := <-sigs:
+			log.Info("leaving on signal", "signal", s)
+		}
+		break
+	}
+	emitStats(ctx, client, out, log)
+	leaveCtx, cancel := context.WithTimeout(ctx, o.leaveTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			log.Warn("second signal: exiting without a graceful leave")
+			_ = out.event("left", leftData{Reason: "forced", ExitCode: ExitInterrupted})
+			os.Exit(ExitInterrupted)
+		case <-leaveCtx.Done():
+		}
+	}()
+	if err := client.LeaveCall(leaveCtx); err != nil {
+		log.Warn("graceful leave did not finish", "err", err)
+	}
+	left := <-pumpDone
+	finish(out, left, ExitOK)
+	return nil
+}
+
+func emitStats(ctx context.Context, client *sdk.Client, out *printer, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := client.Stats(ctx)
+	if err != nil {
+		log.Debug("stats unavailable", "err", err)
+		return
+	}
+	_ = out.event("stats", s)
+}
+
+type leftData struct {
+	Reason   string `json:"reason"`
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode"`
+}
+
+func finish(out *printer, left sdk.Left, code int) {
+	_ = out.event("left", leftData{Reason: left.Reason, Error: left.Error, ExitCode: code})
+}
+
+// pumpEvents copies SDK events to stdout, holding back Left: the command
+// writes it last, with the exit code.
+func pumpEvents(events <-chan sdk.Event, out *printer, done chan<- sdk.Left) {
+	var left sdk.Left
+	for ev := range events {
+		if l, ok := ev.(sdk.Left); ok {
+			left = l
+			continue
+		}
+		_ = out.event(ev.Type(), ev)
+	}
+	if left.Reason == "" {
+		left.Reason = "ended"
+	}
+	done <- left
+}

@@ -1,0 +1,72 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// SchemaVersion is the major version of the NDJSON event and result
+// schema (docs/events.md). It changes only by adding fields and types.
+const SchemaVersion = 1
+
+// envelope wraps every event on stdout.
+type envelope struct {
+	V       int    `json:"v"`
+	TS      string `json:"ts"`
+	Seq     uint64 `json:"seq"`
+	Session string `json:"session"`
+	Type    string `json:"type"`
+	Data    any    `json:"data"`
+}
+
+// printer is the only writer of stdout: one compact JSON object per line,
+// flushed per line.
+type printer struct {
+	mu      sync.Mutex
+	w       *bufio.Writer
+	enc     *json.Encoder
+	seq     uint64
+	session string
+	now     func() time.Time
+	err     error
+}
+
+func newPrinter(w io.Writer, session string) *printer {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &printer{w: bw, enc: enc, session: session, now: time.Now}
+}
+
+// event writes one event line. A write error (reader gone) is remembered
+// and returned by every later call.
+func (p *printer) event(typ string, data any) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	p.seq++
+	if data == nil {
+		data = struct{}{}
+	}
+	env := envelope{V: SchemaVersion, TS: p.now().UTC().Format(time.RFC3339Nano), Seq: p.seq, Session: p.session, Type: typ, Data: data}
+	if err := p.enc.Encode(env); err != nil {
+		p.err = err
+		return err
+	}
+	if err := p.w.Flush(); err != nil {
+		p.err = err
+	}
+	return p.err
+}
+
+// result writes one JSON result object (control commands).
+func writeResult(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,87 @@
+// Package cmd is callctl's command line: cobra commands, the NDJSON
+// printer, logging setup and the exit-code contract. Only this package
+// writes to stdout or decides exit codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// IO are the process streams, injectable for tests.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// globalOptions are the root's persistent flags.
+type globalOptions struct {
+	logLevel  string
+	logFormat string
+}
+
+func (g *globalOptions) logger(io IO) (*slog.Logger, error) {
+	return newLogger(io.ErrOut, g.logLevel, g.logFormat)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(io IO) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "callctl",
+		Short: "Headless softphone for mediasoup calls",
+		Long: `callctl joins mediasoup rooms (mediasoup-demo's protoo signaling) as a headless
+participant: it publishes audio and video, consumes every other participant,
+and streams what happens as NDJSON events on stdout, one JSON object per line.
+Logs go to stderr.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	root.SetIn(io.In)
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text, json, logfmt")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(newJoinCmd(io, g))
+	root.AddCommand(newHelpTopics(io)...)
+	return root
+}
+
+// Main runs callctl and returns the process exit code.
+func Main() int {
+	return run(context.Background(), os.Args[1:], IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+}
+
+func run(ctx context.Context, args []string, io IO) int {
+	root := NewRootCmd(io)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCodeFor(err)
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(io.ErrOut, "callctl: %v\n", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(io.ErrOut, "Run 'callctl --help' for usage.")
+		}
+	}
+	return code
+}
+
+// silentError has already been reported (as an event); only its exit code
+// matters.
+type silentError struct{ err error }
+
+func (e *silentError) Error() string { return e.err.Error() }
+func (e *silentError) Unwrap() error { return e.err }
