@@ -140,7 +140,10 @@ func (c *Client) JoinCall(ctx context.Context, room, user, displayName string) e
 		} else if _, ok := errors.AsType[*JoinError](err); ok {
 			reason = "join_failed"
 		}
-		_ = cl.q.Add(func(context.Context) { cl.end(reason, err) })
+		_ = cl.q.Add(func(context.Context) {
+			cl.emit(errorEvent("join", err, true))
+			cl.end(reason, err)
+		})
 		<-cl.done
 		return err
 	}

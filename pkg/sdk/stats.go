@@ -165,4 +165,3 @@ func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsR
 	}
 	return ts
 }
-

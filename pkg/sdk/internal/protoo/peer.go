@@ -129,8 +129,12 @@ func (p *Peer) Request(ctx context.Context, method string, data any, out any) er
 	ch := make(chan *Message, 1)
 	p.mu.Lock()
 	if p.isDone() {
+		err := p.err
 		p.mu.Unlock()
-		return fmt.Errorf("%s: %w", method, ErrClosed)
+		if err == nil {
+			err = ErrClosed
+		}
+		return fmt.Errorf("%s: %w", method, err)
 	}
 	p.pending[id] = ch
 	p.mu.Unlock()

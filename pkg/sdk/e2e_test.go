@@ -1,0 +1,363 @@
+package sdk_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/callctl/callctl/pkg/capture"
+	"github.com/callctl/callctl/pkg/sdk"
+	"github.com/callctl/callctl/pkg/sdk/sdktest"
+)
+
+// recorder collects a client's events.
+type recorder struct {
+	mu     sync.Mutex
+	events []sdk.Event
+	done   chan struct{}
+}
+
+func record(c *sdk.Client) *recorder {
+	r := &recorder{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for ev := range c.Events() {
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *recorder) snapshot() []sdk.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sdk.Event(nil), r.events...)
+}
+
+// waitFor polls until pred holds for the recorded events.
+func (r *recorder) waitFor(t *testing.T, what string, d time.Duration, pred func([]sdk.Event) bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if pred(r.snapshot()) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; events: %s", what, describe(r.snapshot()))
+}
+
+func describe(evs []sdk.Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		b.WriteString(e.Type() + " ")
+	}
+	return b.String()
+}
+
+func count[T sdk.Event](evs []sdk.Event, pred func(T) bool) int {
+	n := 0
+	for _, e := range evs {
+		if v, ok := e.(T); ok && (pred == nil || pred(v)) {
+			n++
+		}
+	}
+	return n
+}
+
+func newParticipant(t *testing.T, url string) *sdk.Client {
+	t.Helper()
+	audio, err := capture.NewToneAudio(capture.AudioOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sdk.NewClient(sdk.Config{ServerURL: url, Audio: audio, Video: video, ICE: sdk.LoopbackICE()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func leakCheck(t *testing.T) {
+	t.Helper()
+	// Goroutines of the test binary that predate the test are not ours.
+	opts := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opts) })
+}
+
+func TestTwoParticipantsExchangeMedia(t *testing.T) {
+	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	leakCheck(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	alice := newParticipant(t, srv.URL)
+	ra := record(alice)
+	if err := alice.JoinCall(ctx, "room1", "alice", "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	// Bob joins while Alice is already producing: he consumes her existing
+	// producers at join; she consumes his as they appear.
+	bob := newParticipant(t, srv.URL)
+	rb := record(bob)
+	if err := bob.JoinCall(ctx, "room1", "bob", "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		r     *recorder
+		other string
+	}{{ra, "bob"}, {rb, "alice"}} {
+		p.r.waitFor(t, "participant "+p.other, 10*time.Second, func(evs []sdk.Event) bool {
+			return count(evs, func(e sdk.ParticipantJoined) bool { return e.ID == p.other }) == 1
+		})
+		p.r.waitFor(t, "audio+video consumers with media from "+p.other, 10*time.Second, func(evs []sdk.Event) bool {
+			return count(evs, func(e sdk.ConsumerCreated) bool { return e.PeerID == p.other }) == 2 &&
+				count(evs, func(e sdk.ConsumerMedia) bool { return e.PeerID == p.other }) == 2
+		})
+	}
+	if st := bob.State().Snapshot(); st.Status != sdk.StatusJoined || len(st.Consumers) != 2 || len(st.Producers) != 2 || st.Participants["alice"].DisplayName != "Alice" {
+		t.Fatalf("bob's state: %+v", st)
+	}
+
+	time.Sleep(2 * time.Second) // let media flow
+	for name, c := range map[string]*sdk.Client{"alice": alice, "bob": bob} {
+		s, err := c.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Consumers) != 2 {
+			t.Fatalf("%s: %d consumers in stats", name, len(s.Consumers))
+		}
+		for _, cs := range s.Consumers {
+			// pion's interceptor counters: real RTP arrived and was decrypted.
+			minPackets := uint64(40) // ≥ 50 pkt/s audio, ~15 frames/s video, for > 2 s
+			if cs.PacketsReceived < minPackets || cs.BytesReceived < cs.PacketsReceived*10 {
+				t.Errorf("%s: consumer %s (%s) received %d packets, %d bytes", name, cs.ConsumerID, cs.Kind, cs.PacketsReceived, cs.BytesReceived)
+			}
+		}
+		for _, ps := range s.Producers {
+			if ps.Layers[0].PacketsSent == 0 {
+				t.Errorf("%s: producer %s sent nothing", name, ps.Kind)
+			}
+		}
+		for _, ts := range s.Transports {
+			if ts.State != "connected" || !strings.HasPrefix(ts.LocalAddress, "127.0.0.1:") || !strings.HasPrefix(ts.RemoteAddress, "127.0.0.1:") {
+				t.Errorf("%s: transport %+v is not connected on loopback", name, ts)
+			}
+		}
+	}
+
+	// Alice leaves: Bob sees her go and her consumers close.
+	if err := alice.LeaveCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-ra.done
+	if evs := ra.snapshot(); evs[len(evs)-1].(sdk.Left).Reason != sdk.LeftRequested {
+		t.Errorf("alice's last event: %#v", evs[len(evs)-1])
+	}
+	rb.waitFor(t, "alice leaving", 10*time.Second, func(evs []sdk.Event) bool {
+		return count(evs, func(e sdk.ParticipantLeft) bool { return e.ID == "alice" }) == 1 &&
+			count(evs, func(e sdk.ConsumerClosed) bool { return e.PeerID == "alice" }) == 2
+	})
+	if st := bob.State().Snapshot(); len(st.Consumers) != 0 || len(st.Participants) != 0 {
+		t.Errorf("bob still has %d consumers, %d participants", len(st.Consumers), len(st.Participants))
+	}
+	if err := bob.LeaveCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-rb.done
+	if alice.Err() != nil || bob.Err() != nil {
+		t.Errorf("requested leaves must report no error: %v %v", alice.Err(), bob.Err())
+	}
+}
+
+func TestJoinUnreachableServer(t *testing.T) {
+	leakCheck(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close() // nothing listens there now
+
+	c, err := sdk.NewClient(sdk.Config{ServerURL: "ws://" + addr, ICE: sdk.LoopbackICE()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := record(c)
+	err = c.JoinCall(context.Background(), "r", "u", "")
+	var ce *sdk.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want *sdk.ConnectError, got %T %v", err, err)
+	}
+	<-r.done
+	evs := r.snapshot()
+	if count[sdk.ErrorEvent](evs, func(e sdk.ErrorEvent) bool { return e.Fatal }) != 1 {
+		t.Errorf("want one fatal error event: %s", describe(evs))
+	}
+	if l, ok := evs[len(evs)-1].(sdk.Left); !ok || l.Reason != "connect_failed" {
+		t.Errorf("last event %#v", evs[len(evs)-1])
+	}
+}
+
+// fakeRouterCaps is a minimal router capability set for fake servers.
+var fakeRouterCaps = map[string]any{
+	"codecs": []map[string]any{
+		{"kind": "audio", "mimeType": "audio/opus", "preferredPayloadType": 100, "clockRate": 48000, "channels": 2, "parameters": map[string]any{}, "rtcpFeedback": []any{}},
+	},
+	"headerExtensions": []any{},
+}
+
+func fakeTransport(id string) map[string]any {
+	return map[string]any{
+		"id":             id,
+		"iceParameters":  map[string]any{"usernameFragment": "u", "password": "p", "iceLite": true},
+		"iceCandidates":  []map[string]any{{"foundation": "f", "priority": 1, "ip": "127.0.0.1", "protocol": "udp", "port": 9, "type": "host"}},
+		"dtlsParameters": map[string]any{"role": "auto", "fingerprints": []map[string]any{{"algorithm": "sha-256", "value": "AA:BB"}}},
+	}
+}
+
+func TestJoinServerErrorResponse(t *testing.T) {
+	leakCheck(t)
+	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+		for {
+			req, ok := c.ReadRequest()
+			if !ok {
+				return
+			}
+			switch req.Method {
+			case "getRouterRtpCapabilities":
+				c.Respond(req, fakeRouterCaps)
+			case "createWebRtcTransport":
+				c.Respond(req, fakeTransport("t"+req.Method))
+			case "join":
+				c.RespondError(req, 403, "room is full")
+			}
+		}
+	})
+	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
+	r := record(c)
+	err := c.JoinCall(context.Background(), "r", "u", "")
+	var je *sdk.JoinError
+	var se *sdk.ServerError
+	if !errors.As(err, &je) || je.Step != "join" || !errors.As(err, &se) || se.Code != 403 || se.Reason != "room is full" {
+		t.Fatalf("got %T %v", err, err)
+	}
+	<-r.done
+	if n := count(r.snapshot(), func(e sdk.ErrorEvent) bool { return e.Code == 403 && e.Fatal }); n != 1 {
+		t.Errorf("want one fatal error event with code 403: %s", describe(r.snapshot()))
+	}
+}
+
+func TestJoinConnectionClosedMidJoin(t *testing.T) {
+	leakCheck(t)
+	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+		req, ok := c.ReadRequest()
+		if ok && req.Method == "getRouterRtpCapabilities" {
+			c.Respond(req, fakeRouterCaps)
+		}
+		c.ReadRequest() // createWebRtcTransport: never answered
+		c.Close(websocket.StatusInternalError, "crash")
+	})
+	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
+	r := record(c)
+	err := c.JoinCall(context.Background(), "r", "u", "")
+	if !errors.Is(err, sdk.ErrConnectionLost) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	<-r.done
+}
+
+func TestMalformedAndUnexpectedMessagesAreNotFatal(t *testing.T) {
+	leakCheck(t)
+	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+		for {
+			req, ok := c.ReadRequest()
+			if !ok {
+				return
+			}
+			switch req.Method {
+			case "getRouterRtpCapabilities":
+				c.WriteRaw(`{"this is": not json`)
+				c.WriteRaw(`{"response":true,"id":99999,"ok":true,"data":{}}`)
+				c.Notify("somethingNew", map[string]any{"x": 1})
+				c.Notify("newPeer", map[string]any{"displayName": "no id"})
+				c.Respond(req, fakeRouterCaps)
+			case "createWebRtcTransport":
+				c.Respond(req, fakeTransport("t1"))
+			case "join":
+				c.Respond(req, map[string]any{"peers": []any{}})
+				c.WriteRaw(`{"request":true,"id":5,"method":"newConsumer","data":{"kind":"audio"}}`)
+			}
+		}
+	})
+	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
+	r := record(c)
+	if err := c.JoinCall(context.Background(), "r", "u", ""); err != nil {
+		t.Fatalf("join must survive malformed frames: %v", err)
+	}
+	r.waitFor(t, "non-fatal error events", 5*time.Second, func(evs []sdk.Event) bool {
+		return count(evs, func(e sdk.ErrorEvent) bool { return !e.Fatal }) >= 4
+	})
+	if st := c.State().Snapshot(); st.Status != sdk.StatusJoined {
+		t.Fatalf("status %s", st.Status)
+	}
+	if err := c.LeaveCall(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-r.done
+}
+
+func TestServerClosesSession(t *testing.T) {
+	leakCheck(t)
+	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+		for {
+			req, ok := c.ReadRequest()
+			if !ok {
+				return
+			}
+			switch req.Method {
+			case "getRouterRtpCapabilities":
+				c.Respond(req, fakeRouterCaps)
+			case "createWebRtcTransport":
+				c.Respond(req, fakeTransport("t1"))
+			case "join":
+				c.Respond(req, map[string]any{"peers": []any{}})
+				time.Sleep(100 * time.Millisecond)
+				c.Close(4000, "closed by protoo-server")
+				return
+			}
+		}
+	})
+	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
+	r := record(c)
+	if err := c.JoinCall(context.Background(), "r", "u", ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("call did not end after close 4000")
+	}
+	if !errors.Is(c.Err(), sdk.ErrClosedByServer) {
+		t.Fatalf("Err() = %v", c.Err())
+	}
+	<-r.done
+	evs := r.snapshot()
+	if l := evs[len(evs)-1].(sdk.Left); l.Reason != sdk.LeftClosedByServer {
+		t.Errorf("left reason %q", l.Reason)
+	}
+}

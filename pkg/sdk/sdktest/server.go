@@ -1,0 +1,185 @@
+// Package sdktest helps test code that uses pkg/sdk: it starts callctl's
+// reference mediasoup room server (scripts/mediasoup-server) on a free
+// loopback port, and offers a scripted fake protoo server for failure
+// cases that a real server will not produce on demand.
+package sdktest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireServerEnv, when set to 1, turns a missing reference server
+// (no node, no installed node_modules or worker) into a test failure
+// instead of a skip. `make test` and CI set it.
+const RequireServerEnv = "CALLCTL_REQUIRE_SERVER"
+
+// ServerOptions configures StartServer.
+type ServerOptions struct {
+	// Dialect is "js" (default) or "ts": which mediasoup-demo wire dialect
+	// the server speaks.
+	Dialect string
+	// TLS serves wss:// with a self-signed certificate.
+	TLS bool
+	// Args are extra server flags.
+	Args []string
+}
+
+// Server is a running reference server.
+type Server struct {
+	// URL is the WebSocket URL from the server's ready line.
+	URL string
+	// MediasoupVersion is the version the server runs.
+	MediasoupVersion string
+
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	exited chan struct{}
+	err    error
+}
+
+// ScriptPath finds scripts/mediasoup-server/server.js by walking up from
+// the working directory (tests run in their package directory).
+func ScriptPath() (string, error) {
+	if p := os.Getenv("CALLCTL_SERVER_SCRIPT"); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "scripts", "mediasoup-server", "server.js")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("scripts/mediasoup-server/server.js not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// StartServer starts the reference server on 127.0.0.1 with a free port
+// and stops it (SIGTERM) when the test ends. It skips the test when the
+// server is not installed, unless CALLCTL_REQUIRE_SERVER=1.
+func StartServer(tb testing.TB, opts ServerOptions) *Server {
+	tb.Helper()
+	unavailable := func(format string, args ...any) {
+		tb.Helper()
+		msg := fmt.Sprintf(format, args...) + " (run `make server-install`)"
+		if os.Getenv(RequireServerEnv) == "1" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	script, err := ScriptPath()
+	if err != nil {
+		unavailable("reference server: %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		unavailable("reference server: node not in PATH")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "mediasoup")); err != nil {
+		unavailable("reference server: npm packages not installed")
+	}
+	args := []string{script, "--listen", "127.0.0.1:0", "--workers", "1", "--log-level", "warn"}
+	if opts.Dialect != "" {
+		args = append(args, "--dialect", opts.Dialect)
+	}
+	if opts.TLS {
+		args = append(args, "--tls")
+	}
+	args = append(args, opts.Args...)
+	s := &Server{cmd: exec.Command(node, args...), exited: make(chan struct{})}
+	s.cmd.Stderr = lockedWriter{&s.mu, &s.stderr}
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatalf("start reference server: %v", err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.exited)
+	}()
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if !sc.Scan() {
+			ready <- errors.New("server exited before its ready line")
+			return
+		}
+		var line struct {
+			Event, URL, MediasoupVersion string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.Event != "ready" || line.URL == "" {
+			ready <- fmt.Errorf("unexpected first line %q", sc.Text())
+			return
+		}
+		s.URL, s.MediasoupVersion = line.URL, line.MediasoupVersion
+		ready <- nil
+		for sc.Scan() { // stdout must carry nothing else, but drain it
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			s.stop()
+			tb.Fatalf("reference server: %v\nstderr:\n%s", err, s.Stderr())
+		}
+	case <-time.After(30 * time.Second):
+		s.stop()
+		tb.Fatalf("reference server: no ready line within 30 s\nstderr:\n%s", s.Stderr())
+	}
+	tb.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			tb.Errorf("reference server did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
+		}
+	})
+	return s
+}
+
+// Stderr returns what the server logged so far.
+func (s *Server) Stderr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+func (s *Server) stop() error {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+		return s.err
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("killed after 10 s")
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
