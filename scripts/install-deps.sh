@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing callctl needs on a fresh Debian/Ubuntu
+# machine, idempotently: system packages (cgo toolchain, libvpx, Node.js),
+# Go modules, and the reference mediasoup server (npm packages + worker,
+# cached outside the clone under ~/.cache/callctl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+for p in libvpx-dev pkg-config gcc g++ make jq; do
+  have_pkg "$p" || need_pkgs+=("$p")
+done
+have_cmd node || need_pkgs+=(nodejs npm)
+
+if ((${#need_pkgs[@]})); then
+  if ! have_cmd apt-get; then
+    log "missing ${need_pkgs[*]} and no apt-get: install them with your package manager"
+    exit 1
+  fi
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "apt-get install ${need_pkgs[*]}"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! have_cmd go; then
+  if [ -x /usr/local/go/bin/go ]; then
+    export PATH="/usr/local/go/bin:$PATH"
+  else
+    log "Go is not installed (need Go >= $(awk '/^go /{print $2}' go.mod)); see https://go.dev/dl/"
+    exit 1
+  fi
+fi
+log "go mod download"
+go mod download
+
+bash scripts/mediasoup-server/install.sh
+log "ready"
