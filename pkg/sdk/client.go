@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
@@ -87,13 +88,16 @@ type call struct {
 
 	peer       *protoo.Peer
 	dialect    Dialect
-	version    string
+	version    atomic.Pointer[string] // set by the read loop: it precedes join
 	routerCaps ortc.RtpCapabilities
 	ext        ortc.ExtendedCapabilities
 	send       *sendTransport
 	recv       *recvTransport
-	producers  map[string]*producer // by kind
-	consumers  map[string]*consumer // by consumer id
+	producers  map[string]*producer  // by kind
+	consumers  map[string]*consumer  // by consumer id
+	rates      map[uint32]*rateMeter // by SSRC
+	// videoLayers are applied to every new video consumer.
+	videoLayers *Layers
 
 	ctx    context.Context // ends with the call; owns media goroutines
 	cancel context.CancelFunc
@@ -122,7 +126,7 @@ func (c *Client) JoinCall(ctx context.Context, room, user, displayName string) e
 	cl := &call{
 		c: c, q: queue.New(), room: room, peerID: user, displayName: displayName,
 		log:       c.log.With("room", room, "peer", user),
-		producers: map[string]*producer{}, consumers: map[string]*consumer{},
+		producers: map[string]*producer{}, consumers: map[string]*consumer{}, rates: map[uint32]*rateMeter{},
 		ctx: callCtx, cancel: cancel, done: make(chan struct{}),
 	}
 	if cl.displayName == "" {
@@ -234,11 +238,17 @@ func (cl *call) join(ctx context.Context) error {
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
 	peer, err := protoo.Dial(dialCtx, wsURL, protoo.Options{
-		HTTPClient:      hc,
-		Header:          header,
-		RequestTimeout:  cfg.RequestTimeout,
-		OnRequest:       func(r *protoo.ServerRequest) { _ = cl.q.Add(func(ctx context.Context) { cl.handleRequest(ctx, r) }) },
-		OnNotification:  func(n protoo.Notification) { _ = cl.q.Add(func(context.Context) { cl.handleNotification(n) }) },
+		HTTPClient:     hc,
+		Header:         header,
+		RequestTimeout: cfg.RequestTimeout,
+		OnRequest:      func(r *protoo.ServerRequest) { _ = cl.q.Add(func(ctx context.Context) { cl.handleRequest(ctx, r) }) },
+		OnNotification: func(n protoo.Notification) {
+			if v, ok := versionNotification(n); ok {
+				cl.version.Store(&v)
+				return
+			}
+			_ = cl.q.Add(func(context.Context) { cl.handleNotification(n) })
+		},
 		OnProtocolError: func(err error) { _ = cl.q.Add(func(context.Context) { cl.protocolError(err) }) },
 		OnClose:         func(err error) { _ = cl.q.Add(func(context.Context) { cl.signalingClosed(err) }) },
 	})
@@ -315,11 +325,12 @@ func (cl *call) join(ctx context.Context) error {
 	cl.setStatus(StatusJoined, "")
 	cl.emit(Joined{
 		Room: cl.room, PeerID: cl.peerID, DisplayName: cl.displayName, Dialect: cl.dialect.String(),
-		MediasoupVersion: cl.version, Participants: parts, JoinMillis: time.Since(start).Milliseconds(),
+		MediasoupVersion: cl.mediasoupVersion(), Participants: parts, JoinMillis: time.Since(start).Milliseconds(),
 	})
 	for _, p := range parts {
 		cl.emit(ParticipantJoined{Participant: p})
 	}
+	cl.startSampler()
 
 	for _, src := range []MediaSource{cfg.Audio, cfg.Video} {
 		if src == nil {
@@ -330,6 +341,26 @@ func (cl *call) join(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// versionNotification recognises the server's version announcement:
+// "mediasoup-version" (JS dialect since 2024) or "mediasoupVersion" (TS).
+func versionNotification(n protoo.Notification) (string, bool) {
+	if n.Method != "mediasoup-version" && n.Method != "mediasoupVersion" {
+		return "", false
+	}
+	var d struct {
+		Version string `json:"version"`
+	}
+	_ = json.Unmarshal(n.Data, &d)
+	return d.Version, true
+}
+
+func (cl *call) mediasoupVersion() string {
+	if v := cl.version.Load(); v != nil {
+		return *v
+	}
+	return ""
 }
 
 type transportInfo struct {

@@ -26,6 +26,14 @@ type Config struct {
 	Audio MediaSource
 	Video MediaSource
 
+	// Sink, when set, receives every consumer's RTP for analysis or
+	// recording; its per-track stats appear in Stats.
+	Sink ReceiveSink
+
+	// VideoLayers, when set, are requested for every video consumer
+	// (setConsumerPreferredLayers) as soon as it is created.
+	VideoLayers *Layers
+
 	// ICE controls candidate gathering.
 	ICE ICEConfig
 

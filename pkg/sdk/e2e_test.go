@@ -99,7 +99,13 @@ func leakCheck(t *testing.T) {
 }
 
 func TestTwoParticipantsExchangeMedia(t *testing.T) {
-	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	for _, dialect := range []string{"js", "ts"} {
+		t.Run(dialect, func(t *testing.T) { testTwoParticipants(t, dialect) })
+	}
+}
+
+func testTwoParticipants(t *testing.T, dialect string) {
+	srv := sdktest.StartServer(t, sdktest.ServerOptions{Dialect: dialect})
 	leakCheck(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -128,8 +134,14 @@ func TestTwoParticipantsExchangeMedia(t *testing.T) {
 				count(evs, func(e sdk.ConsumerMedia) bool { return e.PeerID == p.other }) == 2
 		})
 	}
-	if st := bob.State().Snapshot(); st.Status != sdk.StatusJoined || len(st.Consumers) != 2 || len(st.Producers) != 2 || st.Participants["alice"].DisplayName != "Alice" {
+	if st := bob.State().Snapshot(); st.Status != sdk.StatusJoined || st.Dialect != dialect || len(st.Consumers) != 2 ||
+		len(st.Producers) != 2 || st.Participants["alice"].DisplayName != "Alice" {
 		t.Fatalf("bob's state: %+v", st)
+	}
+	for _, ev := range rb.snapshot() {
+		if j, ok := ev.(sdk.Joined); ok && (j.Dialect != dialect || j.MediasoupVersion == "") {
+			t.Errorf("joined event %+v: want dialect %s and the server's mediasoup version", j, dialect)
+		}
 	}
 
 	time.Sleep(2 * time.Second) // let media flow
@@ -144,8 +156,8 @@ func TestTwoParticipantsExchangeMedia(t *testing.T) {
 		for _, cs := range s.Consumers {
 			// pion's interceptor counters: real RTP arrived and was decrypted.
 			minPackets := uint64(40) // ≥ 50 pkt/s audio, ~15 frames/s video, for > 2 s
-			if cs.PacketsReceived < minPackets || cs.BytesReceived < cs.PacketsReceived*10 {
-				t.Errorf("%s: consumer %s (%s) received %d packets, %d bytes", name, cs.ConsumerID, cs.Kind, cs.PacketsReceived, cs.BytesReceived)
+			if cs.PacketsReceived < minPackets || cs.BytesReceived < cs.PacketsReceived*10 || cs.BitrateBps <= 0 {
+				t.Errorf("%s: consumer %s (%s) received %d packets, %d bytes, %.0f bps", name, cs.ConsumerID, cs.Kind, cs.PacketsReceived, cs.BytesReceived, cs.BitrateBps)
 			}
 		}
 		for _, ps := range s.Producers {

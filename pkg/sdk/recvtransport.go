@@ -38,9 +38,18 @@ type consumer struct {
 	paused, producerPaused, closed           bool
 
 	// Written by the track reader goroutine, read anywhere.
-	packets atomic.Uint64
-	bytes   atomic.Uint64
+	packets  atomic.Uint64
+	bytes    atomic.Uint64
+	receiver atomic.Pointer[trackReceiverBox]
+
+	score          int // from consumerScore notifications
+	producerScore  int
+	spatialLayer   *int
+	temporalLayer  *int
+	preferredLayer *int
 }
+
+type trackReceiverBox struct{ TrackReceiver }
 
 func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 	api, st, err := cl.c.newAPI(false)
@@ -77,8 +86,20 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 			if cons == nil || cl.ended {
 				return
 			}
+			var tr TrackReceiver
+			if sink := cl.c.cfg.Sink; sink != nil {
+				codec := track.Codec()
+				id := cons.id
+				tr = sink.OpenTrack(TrackInfo{
+					ConsumerID: cons.id, ProducerID: cons.producerID, PeerID: cons.peerID, Kind: cons.kind,
+					MimeType: codec.MimeType, ClockRate: codec.ClockRate, Channels: codec.Channels,
+					RequestKeyFrame: func() {
+						_ = cl.q.Add(func(ctx context.Context) { cl.requestKeyFrame(ctx, id) })
+					},
+				})
+			}
 			cl.wg.Add(1)
-			go cl.readTrack(cons, track)
+			go cl.readTrack(cons, track, tr)
 		})
 	})
 	return t, nil
@@ -87,14 +108,21 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 func (t *recvTransport) close() { _ = t.pc.Close() }
 
 // readTrack drains a received track (pion's interceptors count and report
-// as packets pass) and reports the first packet.
-func (cl *call) readTrack(c *consumer, track *webrtc.TrackRemote) {
+// as packets pass), feeds the sink, and reports the first packet.
+func (cl *call) readTrack(c *consumer, track *webrtc.TrackRemote, tr TrackReceiver) {
 	defer cl.wg.Done()
-	buf := make([]byte, 1500)
+	if tr != nil {
+		c.receiver.Store(&trackReceiverBox{tr})
+		defer func() { _ = tr.Close() }()
+	}
 	for {
-		n, _, err := track.Read(buf)
+		pkt, _, err := track.ReadRTP()
 		if err != nil {
 			return
+		}
+		n := pkt.MarshalSize()
+		if tr != nil {
+			tr.WriteRTP(pkt)
 		}
 		if c.packets.Add(1) == 1 {
 			after := time.Since(c.created).Milliseconds()
@@ -246,6 +274,11 @@ func (cl *call) handleRequest(ctx context.Context, r *protoo.ServerRequest) {
 			ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec,
 			ConsumerType: c.typ, ProducerPaused: c.producerPaused,
 		})
+		if l := cl.videoLayers; l != nil && c.kind == "video" {
+			if err := cl.setPreferredLayers(ctx, c, *l); err != nil {
+				cl.emit(errorEvent("setConsumerPreferredLayers", err, false))
+			}
+		}
 	default:
 		// newDataConsumer and anything newer: we negotiate no SCTP.
 		_ = r.Reject(ctx, 501, "not supported by this client: "+r.Method)
@@ -258,7 +291,6 @@ func (cl *call) handleNotification(n protoo.Notification) {
 		return
 	}
 	var d struct {
-		Version        string          `json:"version"`
 		ID             string          `json:"id"`
 		PeerID         *string         `json:"peerId"`
 		DisplayName    string          `json:"displayName"`
@@ -281,8 +313,6 @@ func (cl *call) handleNotification(n protoo.Notification) {
 		peerID = *d.PeerID
 	}
 	switch n.Method {
-	case "mediasoup-version", "mediasoupVersion":
-		cl.version = d.Version
 	case "newPeer":
 		p := Participant{ID: firstNonEmpty(d.ID, peerID), DisplayName: d.DisplayName, Device: d.Device}
 		if len(d.Peer) > 0 { // TS dialect wraps the peer
@@ -332,13 +362,42 @@ func (cl *call) handleNotification(n protoo.Notification) {
 			cl.emit(ConsumerResumed{ConsumerID: c.id, PeerID: c.peerID, Kind: c.kind})
 		}
 	case "consumerLayersChanged":
-		if cl.consumers[d.ConsumerID] != nil {
+		if c := cl.consumers[d.ConsumerID]; c != nil {
+			c.spatialLayer, c.temporalLayer = d.SpatialLayer, d.TemporalLayer
 			cl.emit(ConsumerLayersChanged{ConsumerID: d.ConsumerID, SpatialLayer: d.SpatialLayer, TemporalLayer: d.TemporalLayer})
 		}
 	case "activeSpeaker":
 		cl.emit(ActiveSpeaker{PeerID: peerID, Volume: d.Volume})
-	case "consumerScore", "producerScore", "downlinkBwe", "speakingPeers":
-		// Scores are read on demand through stats requests.
+	case "consumerScore":
+		var sd struct {
+			Score struct {
+				Score         int `json:"score"`
+				ProducerScore int `json:"producerScore"`
+			} `json:"score"`
+		}
+		if c := cl.consumers[d.ConsumerID]; c != nil && json.Unmarshal(n.Data, &sd) == nil {
+			c.score, c.producerScore = sd.Score.Score, sd.Score.ProducerScore
+		}
+	case "producerScore":
+		var sd struct {
+			ProducerID string `json:"producerId"`
+			Score      []struct {
+				EncodingIdx int    `json:"encodingIdx"`
+				SSRC        uint32 `json:"ssrc"`
+				Score       int    `json:"score"`
+			} `json:"score"`
+		}
+		if json.Unmarshal(n.Data, &sd) == nil {
+			for _, p := range cl.producers {
+				if p.id == sd.ProducerID {
+					for _, s := range sd.Score {
+						p.scores[s.SSRC] = s.Score
+					}
+				}
+			}
+		}
+	case "downlinkBwe", "speakingPeers":
+		// Not surfaced.
 	default:
 		cl.log.Debug("unhandled notification", "method", n.Method)
 	}

@@ -34,6 +34,7 @@ type producer struct {
 	source MediaSource
 	sender *webrtc.RTPSender
 	paused bool
+	scores map[uint32]int // server score per encoding SSRC
 }
 
 func newSendTransport(cl *call, info transportInfo) (*sendTransport, error) {
@@ -201,7 +202,7 @@ func (cl *call) produce(ctx context.Context, src MediaSource) error {
 	}, &resp); err != nil {
 		return err
 	}
-	p := &producer{id: firstNonEmpty(resp.ID, resp.ProducerID), kind: kind, codec: codec.MimeType, source: src, sender: sender}
+	p := &producer{id: firstNonEmpty(resp.ID, resp.ProducerID), kind: kind, codec: codec.MimeType, source: src, sender: sender, scores: map[uint32]int{}}
 	if p.id == "" {
 		return errors.New("produce: response has no producer id")
 	}

@@ -43,16 +43,19 @@ type ProducerStats struct {
 
 // LayerStats describes one sent encoding.
 type LayerStats struct {
-	RID         string `json:"rid,omitempty"`
-	SSRC        uint32 `json:"ssrc"`
-	PacketsSent uint64 `json:"packetsSent"`
-	BytesSent   uint64 `json:"bytesSent"`
-	NACKs       uint64 `json:"nacks"`
-	PLIs        uint64 `json:"plis"`
-	FIRs        uint64 `json:"firs"`
+	RID         string  `json:"rid,omitempty"`
+	SSRC        uint32  `json:"ssrc"`
+	PacketsSent uint64  `json:"packetsSent"`
+	BytesSent   uint64  `json:"bytesSent"`
+	NACKs       uint64  `json:"nacks"`
+	PLIs        uint64  `json:"plis"`
+	FIRs        uint64  `json:"firs"`
+	BitrateBps  float64 `json:"bitrateBps"`
 	// From the server's receiver reports.
 	PacketsLost int64   `json:"packetsLost"`
 	RTTMillis   float64 `json:"rttMs"`
+	// Score is the server's 0-10 quality score of this stream.
+	Score int `json:"score"`
 }
 
 // ConsumerStats describes one received stream.
@@ -70,6 +73,15 @@ type ConsumerStats struct {
 	JitterMillis    float64 `json:"jitterMs"`
 	NACKs           uint64  `json:"nacks"`
 	PLIs            uint64  `json:"plis"`
+	BitrateBps      float64 `json:"bitrateBps"`
+	// Server-side view: score 0-10 of what the server sends us and of the
+	// producer it comes from, and the simulcast layers it forwards.
+	Score         int  `json:"score"`
+	ProducerScore int  `json:"producerScore"`
+	SpatialLayer  *int `json:"spatialLayer"`
+	TemporalLayer *int `json:"temporalLayer"`
+	// What the sink decoded (zero without a sink).
+	ReceiveStats
 }
 
 // Stats samples the call's statistics.
@@ -109,7 +121,10 @@ func (cl *call) stats() CallStats {
 		}
 		ps := ProducerStats{ProducerID: p.id, Kind: p.kind, Codec: p.codec, Paused: p.paused, Layers: []LayerStats{}}
 		for _, enc := range p.sender.GetParameters().Encodings {
-			ls := LayerStats{RID: enc.RID, SSRC: uint32(enc.SSRC)}
+			ls := LayerStats{RID: enc.RID, SSRC: uint32(enc.SSRC), Score: p.scores[uint32(enc.SSRC)]}
+			if m := cl.rates[uint32(enc.SSRC)]; m != nil {
+				ls.BitrateBps = m.bps
+			}
 			if st := cl.send.stats.get(uint32(enc.SSRC)); st != nil {
 				o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
 				ls.PacketsSent, ls.BytesSent = o.PacketsSent, o.BytesSent
@@ -124,7 +139,14 @@ func (cl *call) stats() CallStats {
 	for _, c := range cl.consumers {
 		cs := ConsumerStats{
 			ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, SSRC: c.ssrc,
-			ProducerPaused: c.producerPaused,
+			ProducerPaused: c.producerPaused, Score: c.score, ProducerScore: c.producerScore,
+			SpatialLayer: c.spatialLayer, TemporalLayer: c.temporalLayer,
+		}
+		if m := cl.rates[c.ssrc]; m != nil {
+			cs.BitrateBps = m.bps
+		}
+		if box := c.receiver.Load(); box != nil {
+			cs.ReceiveStats = box.Stats()
 		}
 		if st := cl.recv.stats.get(c.ssrc); st != nil {
 			in := st.InboundRTPStreamStats
