@@ -153,3 +153,49 @@ func (cl *call) startSampler() {
 		}
 	}()
 }
+
+// ServerStreamStats is one RTP stream as the server sees it (mediasoup's
+// getProducerStats / getConsumerStats entries; fields it lacks are zero).
+type ServerStreamStats struct {
+	Type        string  `json:"type"`
+	SSRC        uint32  `json:"ssrc"`
+	RID         string  `json:"rid,omitempty"`
+	MimeType    string  `json:"mimeType"`
+	Bitrate     float64 `json:"bitrate"`
+	PacketCount uint64  `json:"packetCount"`
+	ByteCount   uint64  `json:"byteCount"`
+	PacketsLost int64   `json:"packetsLost"`
+	NackCount   uint64  `json:"nackCount"`
+	PliCount    uint64  `json:"pliCount"`
+	Score       int     `json:"score"`
+}
+
+// ServerProducerStats asks the server for its statistics of our producer
+// of kind ("audio" or "video"): one entry per received stream, so a
+// simulcast producer shows each layer.
+func (c *Client) ServerProducerStats(ctx context.Context, kind string) ([]ServerStreamStats, error) {
+	var out []ServerStreamStats
+	err := c.onCall(ctx, func(ctx context.Context, cl *call) error {
+		p := cl.producers[kind]
+		if p == nil {
+			return fmt.Errorf("no %s producer", kind)
+		}
+		raw := []ServerStreamStats{}
+		var wrapped struct {
+			Stats []ServerStreamStats `json:"stats"`
+		}
+		var dst any = &raw
+		if cl.dialect == DialectTS {
+			dst = &wrapped
+		}
+		if err := cl.request(ctx, "getProducerStats", map[string]any{"producerId": p.id}, dst); err != nil {
+			return err
+		}
+		if cl.dialect == DialectTS {
+			raw = wrapped.Stats
+		}
+		out = raw
+		return nil
+	})
+	return out, err
+}

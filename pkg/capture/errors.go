@@ -1,0 +1,14 @@
+package capture
+
+import "errors"
+
+var (
+	// ErrClosed is returned by Start after Close.
+	ErrClosed = errors.New("capture: source closed")
+	// ErrAlreadyStarted is returned by a second call to Start.
+	ErrAlreadyStarted = errors.New("capture: source already started")
+	// ErrUnsupportedCodec is returned for a codec the source cannot encode.
+	ErrUnsupportedCodec = errors.New("capture: unsupported codec")
+	// ErrInvalidOptions wraps every option validation error.
+	ErrInvalidOptions = errors.New("capture: invalid options")
+)

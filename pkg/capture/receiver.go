@@ -1,0 +1,426 @@
+package capture
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/callctl/callctl/pkg/sdk"
+)
+
+// ReceiveOptions configures NewReceiveSink.
+type ReceiveOptions struct {
+	// RecordDir, when set, writes every received track to a file there:
+	// VP8 as IVF, H264 as Annex-B .h264, Opus as Ogg.
+	RecordDir string
+	// NoDecode skips decoding (frames are still assembled and counted).
+	NoDecode bool
+}
+
+// ReceiveSink decodes what a call receives, enough to report frames
+// decoded, resolution, frame rate, freezes and audio level, and optionally
+// records it. It implements sdk.ReceiveSink.
+type ReceiveSink struct {
+	opts ReceiveOptions
+	now  func() time.Time
+
+	mu     sync.Mutex
+	errs   []error
+	closed bool
+}
+
+var _ sdk.ReceiveSink = (*ReceiveSink)(nil)
+
+// NewReceiveSink returns a sink; it creates RecordDir if needed.
+func NewReceiveSink(opts ReceiveOptions) (*ReceiveSink, error) {
+	if opts.RecordDir != "" {
+		if err := os.MkdirAll(opts.RecordDir, 0o755); err != nil {
+			return nil, fmt.Errorf("record dir: %w", err)
+		}
+	}
+	return &ReceiveSink{opts: opts, now: time.Now}, nil
+}
+
+// Errors returns problems met while opening tracks (e.g. a file that could
+// not be created); tracks that failed are still counted, just not decoded
+// or recorded.
+func (s *ReceiveSink) Errors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
+
+func (s *ReceiveSink) fail(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+}
+
+// OpenTrack implements sdk.ReceiveSink.
+func (s *ReceiveSink) OpenTrack(info sdk.TrackInfo) sdk.TrackReceiver {
+	var rec trackRecorder
+	if s.opts.RecordDir != "" {
+		r, err := newTrackRecorder(s.opts.RecordDir, info)
+		if err != nil {
+			s.fail(err)
+		} else {
+			rec = r
+		}
+	}
+	mime := strings.ToLower(info.MimeType)
+	switch mime {
+	case "video/vp8", "video/h264":
+		return s.newVideoReceiver(info, mime, rec)
+	case "audio/opus":
+		return s.newAudioReceiver(info, rec)
+	default:
+		return &countingReceiver{rec: rec}
+	}
+}
+
+// countingReceiver only records (codecs we do not decode).
+type countingReceiver struct{ rec trackRecorder }
+
+func (c *countingReceiver) WriteRTP(p *rtp.Packet) {
+	if c.rec != nil {
+		c.rec.WriteRTP(p)
+	}
+}
+func (c *countingReceiver) Stats() sdk.ReceiveStats { return sdk.ReceiveStats{} }
+func (c *countingReceiver) Close() error {
+	if c.rec != nil {
+		return c.rec.Close()
+	}
+	return nil
+}
+
+// videoReceiver assembles frames with pion's samplebuilder and decodes them.
+type videoReceiver struct {
+	sink    *ReceiveSink
+	info    sdk.TrackInfo
+	builder *samplebuilder.SampleBuilder
+	decode  func([]byte) (int, int, error)
+	release func()
+	keyOf   func([]byte) bool
+	rec     trackRecorder
+
+	// Used only by the WriteRTP goroutine.
+	lastPLI time.Time
+	synced  bool // a key frame was decoded since the last error
+
+	mu    sync.Mutex // guards the following
+	meter frameMeter
+	stats sdk.ReceiveStats
+}
+
+func (s *ReceiveSink) newVideoReceiver(info sdk.TrackInfo, mime string, rec trackRecorder) *videoReceiver {
+	v := &videoReceiver{sink: s, info: info, rec: rec}
+	var dep rtp.Depacketizer
+	if mime == "video/vp8" {
+		dep, v.keyOf = &codecs.VP8Packet{}, isVP8KeyFrame
+		if !s.opts.NoDecode {
+			if d, err := newVP8Decoder(); err == nil {
+				v.decode, v.release = d.decode, d.close
+			} else {
+				s.fail(fmt.Errorf("vp8 decoder: %w", err))
+			}
+		}
+	} else {
+		dep, v.keyOf = &codecs.H264Packet{}, isH264KeyFrame
+		if !s.opts.NoDecode {
+			if d, err := newH264Decoder(); err == nil {
+				v.decode, v.release = d.decode, d.close
+			} else {
+				s.fail(fmt.Errorf("h264 decoder: %w", err))
+			}
+		}
+	}
+	v.builder = samplebuilder.New(512, dep, info.ClockRate)
+	return v
+}
+
+func (v *videoReceiver) WriteRTP(p *rtp.Packet) {
+	if v.rec != nil {
+		v.rec.WriteRTP(p)
+	}
+	v.builder.Push(p)
+	for s := v.builder.Pop(); s != nil; s = v.builder.Pop() {
+		v.frame(s.Data)
+	}
+}
+
+func (v *videoReceiver) frame(data []byte) {
+	now := v.sink.now()
+	key := v.keyOf(data)
+	var w, h int
+	var err error
+	switch {
+	case v.decode != nil && !v.synced && !key:
+		v.askKeyFrame(now) // a decoder must start at a key frame
+		return
+	case v.decode != nil:
+		w, h, err = v.decode(data)
+	case key:
+		w, h = frameSize(data, v.info.MimeType)
+	}
+	if err != nil {
+		v.synced = false
+		v.askKeyFrame(now)
+		v.mu.Lock()
+		v.stats.DecodeErrors++
+		v.mu.Unlock()
+		return
+	}
+	if key {
+		v.synced = true
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if key {
+		v.stats.KeyFrames++
+	}
+	if v.decode != nil && w == 0 {
+		return // no picture out of this frame
+	}
+	if w > 0 {
+		v.stats.Width, v.stats.Height = w, h
+	}
+	v.stats.FramesDecoded++
+	v.meter.frame(now)
+}
+
+// askKeyFrame requests a key frame at most once a second.
+func (v *videoReceiver) askKeyFrame(now time.Time) {
+	if v.info.RequestKeyFrame != nil && now.Sub(v.lastPLI) > time.Second {
+		v.lastPLI = now
+		v.info.RequestKeyFrame()
+	}
+}
+
+func (v *videoReceiver) Stats() sdk.ReceiveStats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.stats
+	s.FPS = v.meter.fps(v.sink.now())
+	s.Freezes, s.FreezeMillis = v.meter.freezes, v.meter.freezeDur.Milliseconds()
+	return s
+}
+
+func (v *videoReceiver) Close() error {
+	if v.release != nil {
+		v.release()
+	}
+	if v.rec != nil {
+		return v.rec.Close()
+	}
+	return nil
+}
+
+// audioReceiver decodes Opus and measures its level.
+type audioReceiver struct {
+	sink *ReceiveSink
+	dec  *opusDecoder
+	rec  trackRecorder
+
+	mu      sync.Mutex // guards the following
+	stats   sdk.ReceiveStats
+	window  levelWindow
+	errored bool
+}
+
+func (s *ReceiveSink) newAudioReceiver(info sdk.TrackInfo, rec trackRecorder) *audioReceiver {
+	a := &audioReceiver{sink: s, rec: rec}
+	if !s.opts.NoDecode {
+		ch := int(info.Channels)
+		if ch == 0 {
+			ch = 2
+		}
+		d, err := newOpusDecoder(ch)
+		if err != nil {
+			s.fail(fmt.Errorf("opus decoder: %w", err))
+		} else {
+			a.dec = d
+		}
+	}
+	return a
+}
+
+func (a *audioReceiver) WriteRTP(p *rtp.Packet) {
+	if a.rec != nil {
+		a.rec.WriteRTP(p)
+	}
+	if a.dec == nil || len(p.Payload) == 0 {
+		return
+	}
+	pcm, err := a.dec.decode(p.Payload)
+	now := a.sink.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.stats.DecodeErrors++
+		return
+	}
+	a.stats.SamplesDecoded += uint64(len(pcm))
+	a.window.add(now, pcm)
+}
+
+func (a *audioReceiver) Stats() sdk.ReceiveStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.stats
+	s.AudioLevel = a.window.dbfs(a.sink.now())
+	return s
+}
+
+func (a *audioReceiver) Close() error {
+	if a.dec != nil {
+		a.dec.close()
+	}
+	if a.rec != nil {
+		return a.rec.Close()
+	}
+	return nil
+}
+
+// levelWindow keeps per-packet sums of squares for the last second.
+type levelWindow struct {
+	chunks []levelChunk
+}
+
+type levelChunk struct {
+	at      time.Time
+	sumSq   float64
+	samples int
+}
+
+func (w *levelWindow) add(now time.Time, pcm []int16) {
+	var sum float64
+	for _, s := range pcm {
+		f := float64(s) / 32768
+		sum += f * f
+	}
+	w.chunks = append(w.chunks, levelChunk{now, sum, len(pcm)})
+	w.trim(now)
+}
+
+func (w *levelWindow) trim(now time.Time) {
+	i := 0
+	for i < len(w.chunks) && now.Sub(w.chunks[i].at) > time.Second {
+		i++
+	}
+	w.chunks = w.chunks[i:]
+}
+
+// SilenceDBFS is the level reported when nothing (or only zeros) arrived.
+const SilenceDBFS = -127.0
+
+func (w *levelWindow) dbfs(now time.Time) float64 {
+	w.trim(now)
+	var sum float64
+	n := 0
+	for _, c := range w.chunks {
+		sum += c.sumSq
+		n += c.samples
+	}
+	if n == 0 || sum == 0 {
+		return SilenceDBFS
+	}
+	return math.Max(SilenceDBFS, 10*math.Log10(sum/float64(n)))
+}
+
+// frameMeter computes frame rate and freezes as the W3C stats spec
+// defines them: a freeze is an inter-frame gap of at least
+// max(3 × average frame duration, average + 150 ms); gaps over 5 s are
+// pauses (e.g. a muted sender), not freezes.
+type frameMeter struct {
+	last      time.Time
+	avg       time.Duration // moving average of inter-frame gaps
+	gaps      int
+	recent    []time.Time
+	freezes   uint64
+	freezeDur time.Duration
+}
+
+func (m *frameMeter) frame(now time.Time) {
+	if !m.last.IsZero() {
+		gap := now.Sub(m.last)
+		if m.gaps >= 5 && gap < 5*time.Second && gap >= max(3*m.avg, m.avg+150*time.Millisecond) {
+			m.freezes++
+			m.freezeDur += gap
+		}
+		if gap < 5*time.Second {
+			if m.gaps == 0 {
+				m.avg = gap
+			} else {
+				m.avg += (gap - m.avg) / 16
+			}
+			m.gaps++
+		}
+	}
+	m.last = now
+	m.recent = append(m.recent, now)
+	m.trim(now)
+}
+
+func (m *frameMeter) trim(now time.Time) {
+	i := 0
+	for i < len(m.recent) && now.Sub(m.recent[i]) > time.Second {
+		i++
+	}
+	m.recent = m.recent[i:]
+}
+
+func (m *frameMeter) fps(now time.Time) float64 {
+	m.trim(now)
+	return float64(len(m.recent))
+}
+
+// isH264KeyFrame reports whether an Annex-B access unit holds an IDR slice.
+func isH264KeyFrame(au []byte) bool {
+	for _, nal := range splitAnnexB(au) {
+		if len(nal) > 0 && nal[0]&0x1f == 5 {
+			return true
+		}
+	}
+	return false
+}
+
+// frameSize reads the picture size from a key frame without decoding:
+// the VP8 key-frame header, or the H.264 SPS.
+func frameSize(frame []byte, mime string) (int, int) {
+	if strings.EqualFold(mime, "video/vp8") {
+		if len(frame) >= 10 && frame[3] == 0x9d && frame[4] == 0x01 && frame[5] == 0x2a {
+			return int(frame[6]) | int(frame[7]&0x3f)<<8, int(frame[8]) | int(frame[9]&0x3f)<<8
+		}
+		return 0, 0
+	}
+	for _, nal := range splitAnnexB(frame) {
+		if len(nal) > 0 && nal[0]&0x1f == 7 {
+			if w, h, err := parseSPSSize(nal); err == nil {
+				return w, h
+			}
+		}
+	}
+	return 0, 0
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// recordPath names a recording after the peer, kind and consumer.
+func recordPath(dir string, info sdk.TrackInfo, ext string) string {
+	id := info.ConsumerID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	name := fmt.Sprintf("%s-%s-%s%s", unsafeName.ReplaceAllString(info.PeerID, "_"), info.Kind, id, ext)
+	return filepath.Join(dir, name)
+}

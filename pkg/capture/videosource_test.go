@@ -1,0 +1,302 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/callctl/callctl/pkg/sdk"
+)
+
+func TestVideoOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts VideoOptions
+		want error
+	}{
+		{"h264 not implemented", VideoOptions{Codec: "h264"}, ErrUnsupportedCodec},
+		{"odd width", VideoOptions{Width: 641, Height: 360}, ErrInvalidOptions},
+		{"width only", VideoOptions{Width: 640}, ErrInvalidOptions},
+		{"two layers", VideoOptions{Layers: 2}, ErrInvalidOptions},
+		{"bitrate count", VideoOptions{Layers: 3, Bitrates: []int{500_000}}, ErrInvalidOptions},
+		{"fps", VideoOptions{FPS: -1}, ErrInvalidOptions},
+		{"too small for simulcast", VideoOptions{Width: 40, Height: 40, Layers: 3}, ErrInvalidOptions},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSyntheticVideo(tc.opts)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestVideoSingleLayerDefaults(t *testing.T) {
+	s := mustVideo(t, VideoOptions{})
+	if got := s.Layers(); len(got) != 1 || got[0] != (sdk.LayerInfo{Width: 1280, Height: 720, MaxBitrate: 1_000_000}) {
+		t.Errorf("Layers() = %+v", got)
+	}
+	tracks := s.Tracks()
+	if len(tracks) != 1 || tracks[0].RID() != "" || tracks[0].ID() != "video" || tracks[0].StreamID() != "callctl" {
+		t.Errorf("track %q/%q rid %q", tracks[0].ID(), tracks[0].StreamID(), tracks[0].RID())
+	}
+	if _, ok := tracks[0].(*webrtc.TrackLocalStaticSample); !ok {
+		t.Errorf("track is %T, want *webrtc.TrackLocalStaticSample", tracks[0])
+	}
+	if c := s.Codec(); c.MimeType != webrtc.MimeTypeVP8 || c.ClockRate != 90000 {
+		t.Errorf("Codec() = %+v", c)
+	}
+	if s.Kind() != webrtc.RTPCodecTypeVideo {
+		t.Errorf("Kind() = %v", s.Kind())
+	}
+}
+
+func TestVideoSimulcastLayout(t *testing.T) {
+	s := mustVideo(t, VideoOptions{Width: 1280, Height: 720, Layers: 3, TrackID: "cam", StreamID: "bot1"})
+	want := []sdk.LayerInfo{
+		{Width: 320, Height: 180, MaxBitrate: 150_000},
+		{Width: 640, Height: 360, MaxBitrate: 500_000},
+		{Width: 1280, Height: 720, MaxBitrate: 1_500_000},
+	}
+	got := s.Layers()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("layer %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	for i, tr := range s.Tracks() {
+		if tr.ID() != "cam" || tr.StreamID() != "bot1" || tr.RID() != SimulcastRIDs[i] || tr.Kind() != webrtc.RTPCodecTypeVideo {
+			t.Errorf("track %d: id %q stream %q rid %q kind %v", i, tr.ID(), tr.StreamID(), tr.RID(), tr.Kind())
+		}
+	}
+}
+
+// TestVideoFramesAtLayerSizes checks the encoded key frames of every layer
+// carry the layer's resolution, and that the first frame is a key frame.
+func TestVideoFramesAtLayerSizes(t *testing.T) {
+	t.Parallel()
+	s := mustVideo(t, VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3})
+	recs := recordVideo(s)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a frame on every layer", func() bool {
+		for _, r := range recs {
+			if len(r.frames()) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, r := range recs {
+		first := r.frames()[0].data
+		w, h, ok := vp8KeyFrameSize(first)
+		if !ok {
+			t.Errorf("layer %d: first frame is not a key frame (tag %#x)", i, first[0])
+			continue
+		}
+		if li := s.Layers()[i]; w != li.Width || h != li.Height {
+			t.Errorf("layer %d: key frame %dx%d, want %dx%d", i, w, h, li.Width, li.Height)
+		}
+	}
+}
+
+func TestVideoRequestKeyFrame(t *testing.T) {
+	t.Parallel()
+	// A long interval, so that any key frame after the first is requested.
+	s := mustVideo(t, VideoOptions{Width: 320, Height: 180, FPS: 30, Layers: 3, KeyFrameInterval: time.Hour})
+	recs := recordVideo(s)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "10 frames", func() bool { return len(recs[1].frames()) >= 10 })
+	before := len(recs[1].frames())
+	done := make(chan struct{})
+	go func() { s.RequestKeyFrame(1); s.RequestKeyFrame(7); s.RequestKeyFrame(-1); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(100 * time.Millisecond):
+		t.Fatal("RequestKeyFrame blocked")
+	}
+	waitFor(t, 5*time.Second, "a requested key frame", func() bool { return s.Stats().Layers[1].KeyFrames >= 2 })
+	frames := recs[1].frames()
+	for i, f := range frames[before:] {
+		if isVP8KeyFrame(f.data) {
+			if i > 3 {
+				t.Errorf("key frame came %d frames after the request", i)
+			}
+			break
+		}
+	}
+	st := s.Stats()
+	if st.Layers[0].KeyFrames != 1 || st.Layers[2].KeyFrames != 1 {
+		t.Errorf("key frames on other layers: %d, %d; want 1, 1", st.Layers[0].KeyFrames, st.Layers[2].KeyFrames)
+	}
+}
+
+// TestVideoBitrate measures the encoded bitrate of the synthetic picture
+// against the target: it must be compressible enough for CBR to hold it.
+func TestVideoBitrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("3 s real-time encode")
+	}
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts VideoOptions
+	}{
+		{"640x360@30 500k", VideoOptions{Width: 640, Height: 360, FPS: 30, Bitrates: []int{500_000}}},
+		{"640x360@15 simulcast", VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const window = 3 * time.Second
+			s := mustVideo(t, tc.opts)
+			recs := recordVideo(s)
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(window + 200*time.Millisecond)
+			s.Close()
+			for i, r := range recs {
+				frames := r.frames()
+				bytes := 0
+				for _, f := range frames {
+					if f.at.Sub(frames[0].at) < window {
+						bytes += len(f.data)
+					}
+				}
+				target := s.Layers()[i].MaxBitrate
+				got := float64(bytes*8) / window.Seconds()
+				ratio := got / float64(target)
+				t.Logf("layer %d %dx%d: %.0f kbps for a %d kbps target (%.2fx), %d frames, stats %+v",
+					i, s.Layers()[i].Width, s.Layers()[i].Height, got/1000, target/1000, ratio, len(frames), s.Stats().Layers[i])
+				if ratio > 1.5 || ratio < 0.4 {
+					t.Errorf("layer %d: bitrate %.2fx the target", i, ratio)
+					for _, f := range frames {
+						t.Logf("%v %d key=%v", f.at.Sub(frames[0].at).Round(time.Millisecond), len(f.data), isVP8KeyFrame(f.data))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestVideoPause(t *testing.T) {
+	t.Parallel()
+	const fps = 30
+	interval := time.Second / fps
+	s := mustVideo(t, VideoOptions{Width: 320, Height: 180, FPS: fps})
+	rec := recordVideo(s)[0]
+	start := time.Now()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "5 frames", func() bool { return len(rec.frames()) >= 5 })
+
+	s.SetPaused(true)
+	time.Sleep(2 * interval) // let an in-flight frame land
+	paused := len(rec.frames())
+	time.Sleep(400 * time.Millisecond)
+	if got := len(rec.frames()); got != paused {
+		t.Fatalf("%d samples written while paused", got-paused)
+	}
+
+	s.SetPaused(false)
+	waitFor(t, 5*time.Second, "frames after resuming", func() bool { return len(rec.frames()) >= paused+3 })
+	if first := rec.frames()[paused].data; !isVP8KeyFrame(first) {
+		t.Error("first frame after resuming is not a key frame")
+	}
+
+	// The RTP timestamp (sum of written durations, gaps included) follows
+	// the wall clock across the pause.
+	rec.mu.Lock()
+	samples := append([]recordedSample(nil), rec.samples...)
+	rec.mu.Unlock()
+	var rtpTime time.Duration
+	var firstAt time.Time
+	for _, smp := range samples {
+		if len(smp.data) > 0 {
+			if firstAt.IsZero() {
+				firstAt = smp.at
+			}
+			if drift := rtpTime - smp.at.Sub(firstAt); drift > 3*interval || drift < -3*interval {
+				t.Fatalf("RTP time %v vs wall clock %v", rtpTime, smp.at.Sub(firstAt))
+			}
+		}
+		rtpTime += smp.dur
+	}
+	if st := s.Stats().Total(); st.FramesDropped > 5 || st.SamplesWritten != uint64(len(rec.frames())) {
+		t.Errorf("stats %+v after %v", st, time.Since(start))
+	}
+}
+
+func TestSourcesStopWithoutLeaks(t *testing.T) {
+	base := runtime.NumGoroutine()
+	for range 2 {
+		v, err := NewSyntheticVideo(VideoOptions{Width: 320, Height: 180, Layers: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := NewToneAudio(AudioOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		for _, src := range []sdk.MediaSource{v, a} {
+			if err := src.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Start(ctx); !errors.Is(err, ErrAlreadyStarted) {
+				t.Errorf("second Start: %v", err)
+			}
+		}
+		time.Sleep(150 * time.Millisecond)
+		if v.Stats().Total().FramesEncoded == 0 || a.Stats().Total().FramesEncoded == 0 {
+			t.Error("nothing encoded")
+		}
+
+		// Cancelling the context stops the goroutines; Close frees the rest.
+		cancel()
+		settleGoroutines(t, base)
+		for _, src := range []sdk.MediaSource{v, a} {
+			for range 2 {
+				if err := src.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := src.Start(context.Background()); !errors.Is(err, ErrClosed) {
+				t.Errorf("Start after Close: %v", err)
+			}
+		}
+		settleGoroutines(t, base)
+	}
+
+	// Close without cancelling the context, and Close of an unstarted source.
+	v, err := NewSyntheticVideo(VideoOptions{Width: 320, Height: 180})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	settleGoroutines(t, base)
+	a, err := NewToneAudio(AudioOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
