@@ -75,6 +75,20 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 				mid = tr.Mid()
 			}
 		}
+		if mid == probatorMid {
+			// Drain probation packets so the TWCC interceptor sees them.
+			cl.wg.Add(1)
+			go func() {
+				defer cl.wg.Done()
+				buf := make([]byte, 1500)
+				for {
+					if _, _, err := track.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+			return
+		}
 		// Find the consumer on the queue, then read on our own goroutine.
 		_ = cl.q.Add(func(context.Context) {
 			var cons *consumer
@@ -181,9 +195,13 @@ func (cl *call) consume(ctx context.Context, d newConsumerData) (*consumer, erro
 	if enc.RTX != nil {
 		sec.RtxSSRC = enc.RTX.SSRC
 	}
+	n := len(t.remote.Sections)
 	t.remote.Sections = append(t.remote.Sections, sec)
+	if d.Kind == "video" && t.remote.Section(probatorMid) == nil {
+		t.remote.Sections = append(t.remote.Sections, probatorSection(sec))
+	}
 	if err := t.negotiate(ctx); err != nil {
-		t.remote.Sections = t.remote.Sections[:len(t.remote.Sections)-1]
+		t.remote.Sections = t.remote.Sections[:n]
 		return nil, err
 	}
 	c := &consumer{
@@ -192,6 +210,26 @@ func (cl *call) consume(ctx context.Context, d newConsumerData) (*consumer, erro
 	}
 	cl.consumers[id] = c
 	return c, nil
+}
+
+// The RTP probator: mediasoup probes downlink bandwidth with padding-only
+// RTP on SSRC 1234, PT 127 and MID "probator". mediasoup-client declares a
+// receiver for it so that the probes reach the transport-cc feedback
+// generator instead of being dropped as an unknown SSRC.
+const (
+	probatorMid  = "probator"
+	probatorSSRC = 1234
+	probatorPT   = 127
+)
+
+func probatorSection(video *sdp.Section) *sdp.Section {
+	codec := video.Codecs[0]
+	codec.PayloadType = probatorPT
+	return &sdp.Section{
+		MID: probatorMid, Kind: "video", Direction: "sendonly",
+		Codecs: []ortc.RtpCodecParameters{codec}, Extensions: video.Extensions,
+		SSRC: probatorSSRC, CNAME: "probator", StreamID: "probator", TrackID: "probator",
+	}
 }
 
 // negotiate applies the current remote offer and answers it.
