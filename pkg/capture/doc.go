@@ -8,14 +8,15 @@
 // Packetisation is pion's own (its VP8 payloader carries a PictureID, which
 // mediasoup needs to spot key frames); mediadevices' RTP path is not used.
 //
-// Every source paces itself against the wall clock with one goroutine: a
-// frame or audio packet is produced per tick, ticks that could not be served
-// in time are dropped (and counted) rather than caught up, and the RTP
-// timestamps keep following the wall clock across drops and pauses.
+// Sources pace themselves against the wall clock: a frame or audio packet is
+// due every 1/fps (20 ms for audio) after Start, slots that could not be
+// served in time are skipped and counted rather than caught up, and the RTP
+// timestamps follow the wall clock across skipped slots and pauses.
 //
 // A video source encodes either a single layer or three simulcast layers
-// (quarter, half and full resolution of the same generated picture, each with
-// its own encoder and bitrate, RIDs "r0", "r1", "r2" from low to high).
+// (quarter, half and full resolution of the same rendered frames, each with
+// its own encoder, bitrate and goroutine; RIDs "r0", "r1", "r2" from low to
+// high).
 //
 // The package needs cgo: libvpx (pkg-config vpx, e.g. Debian's libvpx-dev)
 // at build and run time; Opus is linked statically from mediadevices.

@@ -30,8 +30,8 @@ const (
 	DefaultToneOffDuration = time.Second
 )
 
-// SimulcastRIDs are the RIDs of the three simulcast tracks, low to high.
-var SimulcastRIDs = [...]string{"r0", "r1", "r2"}
+// simulcastRIDs are the RIDs of the three simulcast tracks, low to high.
+var simulcastRIDs = [...]string{"r0", "r1", "r2"}
 
 // VideoOptions configures NewSyntheticVideo. Zero fields take defaults.
 type VideoOptions struct {

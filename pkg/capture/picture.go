@@ -4,21 +4,23 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
-// picture renders the synthetic test picture: a static smooth gradient with a
-// strip of colour bars, a sweeping vertical bar, a bouncing colour-cycling
-// ball and a binary frame counter. Everything but the moving shapes is static
-// and flat or smooth, so the picture compresses like a calm camera scene
-// (unlike mediadevices' videotest driver, whose noise block is
-// incompressible) while still giving the encoder real motion every frame.
+// picture renders the synthetic test picture: a smooth gradient with a strip
+// of colour bars, a sweeping vertical bar, a bouncing colour-cycling ball and
+// a binary frame counter, under faint luma noise that changes every frame.
+// Like a calm camera scene it is cheap to code coarsely (the noise vanishes
+// at moderate quantizers), yet gives the rate control detail to spend a
+// realistic bitrate on (the noise), unlike mediadevices' videotest driver,
+// whose full-contrast noise block is incompressible at any quantizer.
 //
 // The static background is precomputed once; rendering a frame copies it
-// (adding noise) into the caller's buffer and draws the moving parts on top,
+// with the noise into the caller's buffer and draws the moving parts on top,
 // without allocating.
 type picture struct {
 	bg    *image.YCbCr
-	noise []int8 // noiseRows rows of width+noiseRows luma noise samples
+	noise []int8 // noiseRows rows of width+noiseRows samples, see noiseFor
 	fps   float64
 	barH  int // height of the static colour-bar strip at the bottom
 }
@@ -38,14 +40,13 @@ var colourBars = [...][3]uint8{
 const counterBits = 16
 
 func newPicture(width, height, fps int) *picture {
-	r := image.Rect(0, 0, width, height)
 	p := &picture{
-		bg:   image.NewYCbCr(r, image.YCbCrSubsampleRatio420),
+		bg:   newFrame(width, height),
 		fps:  float64(fps),
 		barH: evenFloor(height / 8),
 	}
 	p.drawBackground()
-	p.noise = makeNoise(width+noiseRows, noiseRows)
+	p.noise = noiseFor(width)
 	return p
 }
 
@@ -131,6 +132,11 @@ func triangle(t float64) float64 {
 	return 2 * f
 }
 
+// newFrame allocates a w x h I420 image.
+func newFrame(w, h int) *image.YCbCr {
+	return image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+}
+
 // evenFloor rounds v down to an even number.
 func evenFloor(v int) int { return v &^ 1 }
 
@@ -198,14 +204,29 @@ const (
 	noiseAmplitude = 3
 )
 
-// makeNoise returns w*h samples of triangular noise in
-// [-noiseAmplitude, noiseAmplitude], the same for every picture.
-func makeNoise(w, h int) []int8 {
+var noiseTables struct {
+	sync.Mutex
+	byWidth map[int][]int8
+}
+
+// noiseFor returns noiseRows rows of width+noiseRows samples of triangular
+// noise in [-noiseAmplitude, noiseAmplitude]. Tables are read-only and
+// shared by all pictures of the same width.
+func noiseFor(width int) []int8 {
+	noiseTables.Lock()
+	defer noiseTables.Unlock()
+	if n, ok := noiseTables.byWidth[width]; ok {
+		return n
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	n := make([]int8, w*h)
+	n := make([]int8, (width+noiseRows)*noiseRows)
 	for i := range n {
 		n[i] = int8(rng.IntN(noiseAmplitude+1) + rng.IntN(noiseAmplitude+1) - noiseAmplitude)
 	}
+	if noiseTables.byWidth == nil {
+		noiseTables.byWidth = make(map[int][]int8)
+	}
+	noiseTables.byWidth[width] = n
 	return n
 }
 

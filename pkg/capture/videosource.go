@@ -56,6 +56,7 @@ type videoLayer struct {
 	stats layerCounters
 
 	keyFrameRequested atomic.Bool
+	paused            *atomic.Bool // the source's
 
 	// Hand-off between the pacing goroutine and the layer's encoding
 	// goroutine: the pacer takes a buffer from free, swaps it for the frame
@@ -103,10 +104,6 @@ func NewSyntheticVideo(opts VideoOptions) (*VideoSource, error) {
 	return s, nil
 }
 
-func newFrame(w, h int) *image.YCbCr {
-	return image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-}
-
 func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer, error) {
 	bitrate := DefaultVideoBitrate
 	switch {
@@ -117,7 +114,7 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 	}
 	var trackOpts []func(*webrtc.TrackLocalStaticRTP)
 	if s.opts.Layers > 1 {
-		trackOpts = append(trackOpts, webrtc.WithRTPStreamID(SimulcastRIDs[i]))
+		trackOpts = append(trackOpts, webrtc.WithRTPStreamID(simulcastRIDs[i]))
 	}
 	track, err := webrtc.NewTrackLocalStaticSample(s.codec, s.opts.TrackID, s.opts.StreamID, trackOpts...)
 	if err != nil {
@@ -134,11 +131,12 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 		return nil, err
 	}
 	l := &videoLayer{
-		info:  sdk.LayerInfo{Width: width, Height: height, MaxBitrate: bitrate},
-		track: track,
-		enc:   enc,
-		free:  make(chan *image.YCbCr, layerQueue),
-		jobs:  make(chan videoJob, layerQueue),
+		info:   sdk.LayerInfo{Width: width, Height: height, MaxBitrate: bitrate},
+		track:  track,
+		enc:    enc,
+		paused: &s.paused,
+		free:   make(chan *image.YCbCr, layerQueue),
+		jobs:   make(chan videoJob, layerQueue),
 	}
 	for range layerQueue {
 		l.free <- newFrame(width, height)
@@ -194,9 +192,9 @@ func (s *VideoSource) RequestKeyFrame(layer int) {
 }
 
 // SetPaused stops (true) or resumes (false) the source. While paused
-// nothing is rendered, encoded or written (a frame already being encoded is
-// still written); the first frame after a pause is a key frame on every
-// layer, and the RTP timestamps jump over the pause.
+// nothing is rendered, encoded or written (only a frame already being
+// encoded is still written); the first frame after a pause is a key frame on
+// every layer, and the RTP timestamps jump over the pause.
 func (s *VideoSource) SetPaused(paused bool) { s.paused.Store(paused) }
 
 // Stats returns a snapshot of the per-layer counters, low to high.
@@ -275,7 +273,13 @@ func (l *videoLayer) encodeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case job := <-l.jobs:
-			l.encode(job)
+			if l.paused.Load() {
+				// Paused while queued: skip it, and restart the stream
+				// with a key frame since receivers miss this one.
+				l.keyFrameRequested.Store(true)
+			} else {
+				l.encode(job)
+			}
 			l.free <- job.frame
 		}
 	}

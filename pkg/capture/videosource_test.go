@@ -72,7 +72,7 @@ func TestVideoSimulcastLayout(t *testing.T) {
 		}
 	}
 	for i, tr := range s.Tracks() {
-		if tr.ID() != "cam" || tr.StreamID() != "bot1" || tr.RID() != SimulcastRIDs[i] || tr.Kind() != webrtc.RTPCodecTypeVideo {
+		if tr.ID() != "cam" || tr.StreamID() != "bot1" || tr.RID() != simulcastRIDs[i] || tr.Kind() != webrtc.RTPCodecTypeVideo {
 			t.Errorf("track %d: id %q stream %q rid %q kind %v", i, tr.ID(), tr.StreamID(), tr.RID(), tr.Kind())
 		}
 	}
@@ -142,12 +142,15 @@ func TestVideoRequestKeyFrame(t *testing.T) {
 }
 
 // TestVideoBitrate measures the encoded bitrate of the synthetic picture
-// against the target: it must be compressible enough for CBR to hold it.
+// against the target over 3 s, after a 1 s warm-up: the picture must be
+// compressible enough for libvpx's CBR to hold the target (mediadevices'
+// videotest pattern overshoots 2-2.7x). Neither it nor its cases run in
+// parallel with other tests, to keep CPU contention, which makes the
+// encoders skip frames, out of the measurement.
 func TestVideoBitrate(t *testing.T) {
 	if testing.Short() {
-		t.Skip("3 s real-time encode")
+		t.Skip("4 s real-time encode")
 	}
-	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts VideoOptions
@@ -156,33 +159,31 @@ func TestVideoBitrate(t *testing.T) {
 		{"640x360@15 simulcast", VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			const window = 3 * time.Second
+			// Not parallel either: see above.
+			const warmUp, window = time.Second, 3 * time.Second
 			s := mustVideo(t, tc.opts)
 			recs := recordVideo(s)
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(window + 200*time.Millisecond)
+			time.Sleep(warmUp + window + 200*time.Millisecond)
 			s.Close()
 			for i, r := range recs {
 				frames := r.frames()
-				bytes := 0
+				bytes, n := 0, 0
 				for _, f := range frames {
-					if f.at.Sub(frames[0].at) < window {
+					if d := f.at.Sub(frames[0].at); d >= warmUp && d < warmUp+window {
 						bytes += len(f.data)
+						n++
 					}
 				}
-				target := s.Layers()[i].MaxBitrate
+				li := s.Layers()[i]
 				got := float64(bytes*8) / window.Seconds()
-				ratio := got / float64(target)
-				t.Logf("layer %d %dx%d: %.0f kbps for a %d kbps target (%.2fx), %d frames, stats %+v",
-					i, s.Layers()[i].Width, s.Layers()[i].Height, got/1000, target/1000, ratio, len(frames), s.Stats().Layers[i])
+				ratio := got / float64(li.MaxBitrate)
+				t.Logf("layer %d %dx%d: %.0f kbps for a %d kbps target (%.2fx) over %d frames; %+v",
+					i, li.Width, li.Height, got/1000, li.MaxBitrate/1000, ratio, n, s.Stats().Layers[i])
 				if ratio > 1.5 || ratio < 0.4 {
 					t.Errorf("layer %d: bitrate %.2fx the target", i, ratio)
-					for _, f := range frames {
-						t.Logf("%v %d key=%v", f.at.Sub(frames[0].at).Round(time.Millisecond), len(f.data), isVP8KeyFrame(f.data))
-					}
 				}
 			}
 		})
