@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,11 @@ func joinPublisher(t *testing.T, url, room, user string, vo VideoOptions) *sdk.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sdk.NewClient(sdk.Config{ServerURL: url, Audio: audio, Video: video, ICE: sdk.LoopbackICE()})
+	cfg := sdk.Config{ServerURL: url, Audio: audio, Video: video, ICE: sdk.LoopbackICE()}
+	if os.Getenv("CALLCTL_TEST_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := sdk.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

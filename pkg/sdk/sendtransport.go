@@ -258,6 +258,7 @@ func (cl *call) readSenderRTCP(p *producer, encs []webrtc.RTPEncodingParameters)
 				for _, pkt := range pkts {
 					switch pkt.(type) {
 					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						cl.log.Debug("key frame requested", "kind", p.kind, "layer", layer, "rtcp", fmt.Sprintf("%T", pkt))
 						p.source.RequestKeyFrame(layer)
 					}
 				}
