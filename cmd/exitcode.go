@@ -3,6 +3,9 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/callctl/callctl/pkg/sdk"
 )
@@ -17,6 +20,7 @@ const (
 	ExitLost        = 5 // the call was lost after joining (server closed it, network or transport failure)
 	ExitNoSession   = 6 // control command: no such running session
 	ExitExpectation = 7 // join --expect-*: expectations not met in time
+	ExitRefused     = 8 // control command: the session could not do it (not published, not in the call, server said no)
 	ExitInterrupted = 130
 )
 
@@ -30,8 +34,9 @@ var exitCodeHelp = []struct {
 	{ExitConnect, "could not connect to the signaling server (unreachable, TLS, HTTP rejection)"},
 	{ExitJoinRefused, "join refused: the server answered a join step with an error, or media negotiation failed"},
 	{ExitLost, "the call was lost after joining: the server closed the session, the connection dropped, or a media transport failed"},
-	{ExitNoSession, "control commands: no running session matches (or several match and --session was not given)"},
+	{ExitNoSession, "control commands: no running session matches (or several run and --session was not given), or it ended before answering"},
 	{ExitExpectation, "join --expect-*: the expectations were not met before the deadline"},
+	{ExitRefused, "control commands: the session could not do it (mute/unmute of a kind it does not publish, not in the call yet or any more, the server rejected the request)"},
 	{ExitInterrupted, "a second SIGINT/SIGTERM forced exit before the graceful leave finished"},
 }
 
@@ -81,4 +86,12 @@ func exitCodeFor(err error) int {
 	default:
 		return ExitError
 	}
+}
+
+// noArgs is cobra.NoArgs as a usage error (exit 2).
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{fmt.Errorf("%s takes no arguments, got %q", c.CommandPath(), args)}
+	}
+	return nil
 }

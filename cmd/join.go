@@ -11,12 +11,13 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/callctl/callctl/cmd/internal/ctlsock"
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/sdk"
 )
@@ -31,6 +32,15 @@ type joinOptions struct {
 	width, height, fps                int
 	iceLoopback                       string
 	iceInterfaces                     []string
+	expect                            expectations
+	expectSet                         bool // any --expect-* flag given
+}
+
+func (o *joinOptions) displayName() string {
+	if o.name != "" {
+		return o.name
+	}
+	return o.user
 }
 
 func newJoinCmd(io IO, g *globalOptions) *cobra.Command {
@@ -46,9 +56,19 @@ gracefully; a second one exits at once (code 130).`,
   callctl join --server ws://127.0.0.1:4443 --room demo --user bot1 | jq -c 'select(.type=="participant.joined")'
 
   # a 10 s probe that receives only
-  callctl join --server wss://sfu.example.com:4443 --room r --user probe --video none --audio none --duration 10s`,
-		Args: cobra.NoArgs,
+  callctl join --server wss://sfu.example.com:4443 --room r --user probe --video none --audio none --duration 10s
+
+  # a CI check: within 20 s, two others send decodable video and audible audio
+  callctl join --server ws://127.0.0.1:4443 --room ci --user check --expect-participants 2 \
+    --expect-video --expect-audio --expect-within 20s --exit-on-pass
+
+  # control it from another shell (see callctl mute --help, stats, leave, sessions)
+  callctl mute audio --session demo-bot1`,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.validateExpect(c.Flags().Changed); err != nil {
+				return err
+			}
 			if err := o.validate(); err != nil {
 				return err
 			}
@@ -64,7 +84,7 @@ gracefully; a second one exits at once (code 130).`,
 	f.StringVar(&o.room, "room", "", "room id (required)")
 	f.StringVar(&o.user, "user", "", "peer id (required)")
 	f.StringVar(&o.name, "name", "", "display name (default: the user)")
-	f.StringVar(&o.session, "session", "", "session name for events and control (default ROOM-USER)")
+	f.StringVar(&o.session, "session", "", "session name for events and the control socket: letters, digits, . _ - (default ROOM-USER, other characters replaced by _)")
 	f.StringVar(&o.origin, "origin", "", "HTTP Origin header (default derived from --server)")
 	f.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed wss:// servers)")
 	f.StringVar(&o.caFile, "ca", "", "PEM file of CA certificates to trust for wss://")
@@ -78,7 +98,35 @@ gracefully; a second one exits at once (code 130).`,
 	f.IntVar(&o.fps, "fps", 30, "video frame rate")
 	f.StringVar(&o.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces (default all; lo when the server is on loopback)")
+	f.IntVar(&o.expect.Participants, "expect-participants", 0, "check: this many other participants join (default 1 with --expect-video/--expect-audio)")
+	f.BoolVar(&o.expect.Video, "expect-video", false, "check: decodable video arrives from each expected participant")
+	f.BoolVar(&o.expect.Audio, "expect-audio", false, "check: audible audio arrives from each expected participant")
+	f.DurationVar(&o.expect.Within, "expect-within", 30*time.Second, "check: deadline for the expectations, from start (then exit 7)")
+	f.BoolVar(&o.expect.ExitOnPass, "exit-on-pass", false, "check: leave and exit 0 as soon as the expectations hold")
 	return c
+}
+
+// validateExpect checks the --expect-* flags; changed reports whether a
+// flag was given.
+func (o *joinOptions) validateExpect(changed func(string) bool) error {
+	bad := func(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+	o.expectSet = changed("expect-participants") || o.expect.Video || o.expect.Audio
+	if !o.expectSet {
+		if changed("expect-within") || o.expect.ExitOnPass {
+			return bad("--expect-within and --exit-on-pass need --expect-participants, --expect-video or --expect-audio")
+		}
+		return nil
+	}
+	if o.expect.Participants < 0 {
+		return bad("--expect-participants must not be negative")
+	}
+	if !changed("expect-participants") {
+		o.expect.Participants = 1
+	}
+	if o.expect.Within <= 0 {
+		return bad("--expect-within must be positive")
+	}
+	return nil
 }
 
 func (o *joinOptions) validate() error {
@@ -111,7 +159,9 @@ func (o *joinOptions) validate() error {
 		return bad("--duration and --stats-interval must not be negative")
 	}
 	if o.session == "" {
-		o.session = o.room + "-" + o.user
+		o.session = ctlsock.SanitizeName(o.room + "-" + o.user)
+	} else if err := ctlsock.ValidateName(o.session); err != nil {
+		return bad("--session: %v", err)
 	}
 	return nil
 }
@@ -186,10 +236,22 @@ func (o *joinOptions) sources() (audio, video sdk.MediaSource, err error) {
 }
 
 func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error {
+	started := time.Now()
 	tlsCfg, err := o.tlsConfig()
 	if err != nil {
 		return err
 	}
+	// Claim the control socket first: a session name in use is a usage
+	// error, reported before anything is written to stdout.
+	dir, err := ctlsock.Dir()
+	if err != nil {
+		return &usageError{err}
+	}
+	ln, err := ctlsock.Claim(dir, o.session)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer ln.Close()
 	audio, video, err := o.sources()
 	if err != nil {
 		return err
@@ -205,9 +267,24 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 	pumpDone := make(chan sdk.Left, 1)
 	go pumpEvents(client.Events(), out, pumpDone)
 
+	ctl := newControlHandler(o, client, out, log, started)
+	srv := ctlsock.Serve(ln, ctl.handle)
+	// Deferred calls run after the final "left" event: a `callctl leave`
+	// waiting for the socket to close has seen the session finish.
+	defer srv.Close()
+	defer ctl.setEnded()
+	log.Debug("control socket", "path", srv.Path())
+
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+
+	var expectDeadline <-chan time.Time
+	if o.expectSet {
+		t := time.NewTimer(o.expect.Within - time.Since(started))
+		defer t.Stop()
+		expectDeadline = t.C
+	}
 
 	joinCtx, cancelJoin := context.WithCancel(ctx)
 	defer cancelJoin()
@@ -215,20 +292,30 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		select {
 		case <-sigs:
 			cancelJoin()
+		case <-ctl.leaveRequested():
+			cancelJoin()
 		case <-joinCtx.Done():
 		}
 	}()
 	log.Info("joining", "server", o.server, "room", o.room, "user", o.user)
 	if err := client.JoinCall(joinCtx, o.room, o.user, o.name); err != nil {
-		left := <-pumpDone
+		left, trigger := <-pumpDone, ""
 		code := exitCodeFor(err)
 		if errors.Is(err, context.Canceled) {
 			code = ExitInterrupted
+			if ctl.wantsLeave() {
+				code, left.Reason, left.Error = ExitOK, sdk.LeftRequested, ""
+				trigger = "leave"
+			}
 		}
-		finish(out, left, code)
+		finish(out, left, code, trigger)
+		if code == ExitOK {
+			return nil
+		}
 		return &silentError{withCode(code, err)}
 	}
 	cancelJoin()
+	ctl.setJoined()
 	log.Info("joined", "room", o.room, "user", o.user)
 
 	var deadline <-chan time.Time
@@ -243,26 +330,81 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		defer t.Stop()
 		tick = t.C
 	}
-	for {
+	var expectTick <-chan time.Time
+	if o.expectSet {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		expectTick = t.C
+	}
+	// evaluate checks the expectations once; it reports whether they hold
+	// and emits expect.passed the first time they do.
+	passed := false
+	evaluate := func() (expectOutcome, bool) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		s, err := client.Stats(ctx)
+		if err != nil {
+			log.Debug("stats unavailable", "err", err)
+			return expectOutcome{Missing: []string{"statistics (" + err.Error() + ")"}}, false
+		}
+		res := evaluateExpectations(o.expect, client.State().Snapshot().Participants, s)
+		if len(res.Missing) > 0 {
+			return res, false
+		}
+		if !passed {
+			passed = true
+			expectTick, expectDeadline = nil, nil
+			log.Info("expectations met")
+			_ = out.event("expect.passed", expectPassedData{
+				ElapsedMillis: time.Since(started).Milliseconds(), Participants: orEmpty(res.Met),
+			})
+		}
+		return res, true
+	}
+	if o.expectSet {
+		evaluate()
+	}
+
+	code, trigger := ExitOK, ""
+	var missing []string
+	for trigger == "" {
+		if passed && o.expect.ExitOnPass {
+			trigger = "expect.passed"
+			break
+		}
 		select {
 		case <-tick:
 			emitStats(ctx, client, out, log)
-			continue
+		case <-expectTick:
+			evaluate()
+		case <-expectDeadline:
+			if res, ok := evaluate(); !ok {
+				log.Warn("expectations not met", "missing", res.Missing)
+				_ = out.event("expect.failed", expectFailedData{
+					ElapsedMillis: time.Since(started).Milliseconds(), WithinMillis: o.expect.Within.Milliseconds(),
+					Missing: res.Missing, Participants: orEmpty(res.Present),
+				})
+				code, trigger, missing = ExitExpectation, "expect.failed", res.Missing
+			}
 		case <-client.Done():
 			left := <-pumpDone
 			err := client.Err()
 			code := exitCodeFor(err)
-			finish(out, left, code)
+			finish(out, left, code, "")
 			if err != nil {
 				return &silentError{withCode(code, err)}
 			}
 			return nil
 		case <-deadline:
 			log.Info("duration elapsed, leaving")
+			trigger = "duration"
+		case <-ctl.leaveRequested():
+			log.Info("leaving on request")
+			trigger = "leave"
 		case s := <-sigs:
 			log.Info("leaving on signal", "signal", s)
+			trigger = "signal"
 		}
-		break
 	}
 	emitStats(ctx, client, out, log)
 	leaveCtx, cancel := context.WithTimeout(ctx, o.leaveTimeout)
@@ -271,7 +413,8 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		select {
 		case <-sigs:
 			log.Warn("second signal: exiting without a graceful leave")
-			_ = out.event("left", leftData{Reason: "forced", ExitCode: ExitInterrupted})
+			_ = out.event("left", leftData{Reason: "forced", ExitCode: ExitInterrupted, Trigger: "signal"})
+			_ = ln.Close()
 			os.Exit(ExitInterrupted)
 		case <-leaveCtx.Done():
 		}
@@ -280,7 +423,10 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		log.Warn("graceful leave did not finish", "err", err)
 	}
 	left := <-pumpDone
-	finish(out, left, ExitOK)
+	finish(out, left, code, trigger)
+	if code != ExitOK {
+		return &silentError{withCode(code, errors.New("expectations not met: "+strings.Join(missing, ", ")))}
+	}
 	return nil
 }
 
@@ -299,10 +445,13 @@ type leftData struct {
 	Reason   string `json:"reason"`
 	Error    string `json:"error,omitempty"`
 	ExitCode int    `json:"exitCode"`
+	// Trigger is what made a requested leave happen: signal, duration,
+	// leave (control command), expect.passed, expect.failed.
+	Trigger string `json:"trigger,omitempty"`
 }
 
-func finish(out *printer, left sdk.Left, code int) {
-	_ = out.event("left", leftData{Reason: left.Reason, Error: left.Error, ExitCode: code})
+func finish(out *printer, left sdk.Left, code int, trigger string) {
+	_ = out.event("left", leftData{Reason: left.Reason, Error: left.Error, ExitCode: code, Trigger: trigger})
 }
 
 // pumpEvents copies SDK events to stdout, holding back Left: the command

@@ -57,9 +57,35 @@ type proc struct {
 	code   int
 }
 
+// runtimeDirs gives every test its own control-socket directory, so the
+// processes of a test see each other's sessions and nobody else's.
+var runtimeDirs sync.Map // *testing.T → string
+
+func testRuntimeDir(t *testing.T) string {
+	t.Helper()
+	if d, ok := runtimeDirs.Load(t); ok {
+		return d.(string)
+	}
+	d, err := os.MkdirTemp("", "cc") // short: socket paths are limited to 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtimeDirs.Store(t, d)
+	t.Cleanup(func() {
+		runtimeDirs.Delete(t)
+		_ = os.RemoveAll(d)
+	})
+	return d
+}
+
+func testEnv(t *testing.T) []string {
+	return append(os.Environ(), "CALLCTL_RUNTIME_DIR="+testRuntimeDir(t))
+}
+
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(binary, args...), exited: make(chan struct{})}
+	p.cmd.Env = testEnv(t)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -308,10 +334,11 @@ func TestJoinLeavesOnSIGINTAndServerEndingCall(t *testing.T) {
 	p.checkStream("sig-u", ExitOK)
 
 	// The same peer id joining twice: the server replaces the first
-	// session, which must end with "lost the call".
+	// session, which must end with "lost the call". (The second process
+	// needs its own session name: the first one's is taken.)
 	first := start(t, "join", "--server", srv.URL, "--room", "dup", "--user", "u", "--video", "none")
 	first.waitFor("producer.created", 10*time.Second, nil)
-	second := start(t, "join", "--server", srv.URL, "--room", "dup", "--user", "u", "--video", "none", "--duration", "1s")
+	second := start(t, "join", "--server", srv.URL, "--room", "dup", "--user", "u", "--video", "none", "--duration", "1s", "--session", "dup-u-2")
 	if code := first.wait(15 * time.Second); code != ExitLost {
 		t.Fatalf("replaced session exited %d, want %d; stderr:\n%s", code, ExitLost, first.stderr.String())
 	}

@@ -32,6 +32,7 @@ type printer struct {
 	session string
 	now     func() time.Time
 	err     error
+	ended   bool // "left" was written: it stays the last line
 }
 
 func newPrinter(w io.Writer, session string) *printer {
@@ -42,13 +43,17 @@ func newPrinter(w io.Writer, session string) *printer {
 }
 
 // event writes one event line. A write error (reader gone) is remembered
-// and returned by every later call.
+// and returned by every later call. Nothing is written after "left".
 func (p *printer) event(typ string, data any) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return p.err
 	}
+	if p.ended {
+		return nil
+	}
+	p.ended = typ == "left"
 	p.seq++
 	if data == nil {
 		data = struct{}{}

@@ -40,7 +40,10 @@ func NewRootCmd(io IO) *cobra.Command {
 		Long: `callctl joins mediasoup rooms (mediasoup-demo's protoo signaling) as a headless
 participant: it publishes audio and video, consumes every other participant,
 and streams what happens as NDJSON events on stdout, one JSON object per line.
-Logs go to stderr.`,
+Logs go to stderr.
+
+A running join is controlled from other shells with sessions, leave, mute,
+unmute and stats; each prints one JSON result on stdout.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -51,6 +54,8 @@ Logs go to stderr.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text, json, logfmt")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newJoinCmd(io, g))
+	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io), newStatsCmd(io))
+	root.AddCommand(newMuteCmds(io)...)
 	root.AddCommand(newHelpTopics(io)...)
 	return root
 }

@@ -72,29 +72,43 @@ func ScriptPath() (string, error) {
 	}
 }
 
+// ErrUnavailable means the reference server is not installed here.
+var ErrUnavailable = errors.New("reference server not installed (run `make server-install`)")
+
 // StartServer starts the reference server on 127.0.0.1 with a free port
 // and stops it (SIGTERM) when the test ends. It skips the test when the
 // server is not installed, unless CALLCTL_REQUIRE_SERVER=1.
 func StartServer(tb testing.TB, opts ServerOptions) *Server {
 	tb.Helper()
-	unavailable := func(format string, args ...any) {
-		tb.Helper()
-		msg := fmt.Sprintf(format, args...) + " (run `make server-install`)"
-		if os.Getenv(RequireServerEnv) == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+	s, err := Launch(opts)
+	if errors.Is(err, ErrUnavailable) && os.Getenv(RequireServerEnv) != "1" {
+		tb.Skip(err)
 	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			tb.Errorf("reference server did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
+		}
+	})
+	return s
+}
+
+// Launch starts the reference server on 127.0.0.1 with a free port; the
+// caller stops it with Stop. Errors wrap ErrUnavailable when node, the npm
+// packages or the script are missing.
+func Launch(opts ServerOptions) (*Server, error) {
 	script, err := ScriptPath()
 	if err != nil {
-		unavailable("reference server: %v", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable("reference server: node not in PATH")
+		return nil, fmt.Errorf("%w: node not in PATH", ErrUnavailable)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "mediasoup")); err != nil {
-		unavailable("reference server: npm packages not installed")
+		return nil, fmt.Errorf("%w: npm packages missing", ErrUnavailable)
 	}
 	args := []string{script, "--listen", "127.0.0.1:0", "--workers", "1", "--log-level", "warn"}
 	if opts.Dialect != "" {
@@ -108,10 +122,10 @@ func StartServer(tb testing.TB, opts ServerOptions) *Server {
 	s.cmd.Stderr = lockedWriter{&s.mu, &s.stderr}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	if err := s.cmd.Start(); err != nil {
-		tb.Fatalf("start reference server: %v", err)
+		return nil, fmt.Errorf("start reference server: %w", err)
 	}
 	go func() {
 		s.err = s.cmd.Wait()
@@ -139,19 +153,14 @@ func StartServer(tb testing.TB, opts ServerOptions) *Server {
 	select {
 	case err := <-ready:
 		if err != nil {
-			s.stop()
-			tb.Fatalf("reference server: %v\nstderr:\n%s", err, s.Stderr())
+			_ = s.Stop()
+			return nil, fmt.Errorf("reference server: %w\nstderr:\n%s", err, s.Stderr())
 		}
 	case <-time.After(30 * time.Second):
-		s.stop()
-		tb.Fatalf("reference server: no ready line within 30 s\nstderr:\n%s", s.Stderr())
+		_ = s.Stop()
+		return nil, fmt.Errorf("reference server: no ready line within 30 s\nstderr:\n%s", s.Stderr())
 	}
-	tb.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			tb.Errorf("reference server did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
-		}
-	})
-	return s
+	return s, nil
 }
 
 // Stderr returns what the server logged so far.
@@ -161,7 +170,8 @@ func (s *Server) Stderr() string {
 	return s.stderr.String()
 }
 
-func (s *Server) stop() error {
+// Stop sends SIGTERM and waits (up to 10 s) for the server to exit.
+func (s *Server) Stop() error {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:

@@ -1,0 +1,181 @@
+// Package ctlsock is the local control endpoint of a running `callctl join`:
+// one Unix socket per session in a directory only the user can use, and a
+// newline-delimited JSON request/response protocol on it.
+//
+// Layout: the directory is $CALLCTL_RUNTIME_DIR if set, else
+// $XDG_RUNTIME_DIR/callctl, else $TMPDIR/callctl-<uid>; it is created
+// 0700 and must be owned by the user and closed to others. Session S
+// listens on <dir>/S.sock (0600). <dir>/.lock serializes claiming and
+// cleaning sockets between processes.
+package ctlsock
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// EnvDir overrides the socket directory (tests use a temporary one).
+const EnvDir = "CALLCTL_RUNTIME_DIR"
+
+// MaxNameLen is the longest session name.
+const MaxNameLen = 64
+
+// maxSunPath is the longest socket path the kernel accepts (sun_path is
+// 108 bytes on Linux, including the terminating NUL).
+const maxSunPath = 107
+
+const sockSuffix = ".sock"
+
+// DefaultDir is the socket directory for the current environment,
+// without creating it.
+func DefaultDir() string {
+	if d := os.Getenv(EnvDir); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "callctl")
+	}
+	return filepath.Join(os.TempDir(), "callctl-"+strconv.Itoa(os.Getuid()))
+}
+
+// Dir returns the socket directory, creating it (0700) when missing and
+// checking that it is a real directory owned by the user and closed to
+// group and others.
+func Dir() (string, error) {
+	d := DefaultDir()
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return "", fmt.Errorf("control socket directory: %w", err)
+	}
+	return d, checkDir(d)
+}
+
+func checkDir(d string) error {
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return fmt.Errorf("control socket directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("control socket directory %s is not a directory (a symlink?); set %s to another directory", d, EnvDir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("control socket directory %s belongs to uid %d, not to you (uid %d); set %s to a directory of yours", d, st.Uid, os.Getuid(), EnvDir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("control socket directory %s has mode %04o: others may use it; run chmod 700 %s or set %s", d, fi.Mode().Perm(), d, EnvDir)
+	}
+	return nil
+}
+
+// ValidateName checks a session name: 1 to 64 characters of
+// [A-Za-z0-9._-], not starting with a dot.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("session name is empty")
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("session name %q is longer than %d characters", name, MaxNameLen)
+	case name[0] == '.':
+		return fmt.Errorf("session name %q starts with a dot", name)
+	}
+	for _, r := range name {
+		if !nameChar(r) {
+			return fmt.Errorf("session name %q: only letters, digits, '.', '_' and '-' are allowed", name)
+		}
+	}
+	return nil
+}
+
+func nameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+}
+
+// SanitizeName turns any string into a valid session name: disallowed
+// characters become '_', a leading dot becomes '_', and the result is cut
+// to MaxNameLen bytes.
+func SanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if nameChar(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	if out == "" {
+		return "session"
+	}
+	if out[0] == '.' {
+		out = "_" + out[1:]
+	}
+	if len(out) > MaxNameLen {
+		out = out[:MaxNameLen]
+	}
+	return out
+}
+
+// SocketPath is where session name listens in dir.
+func SocketPath(dir, name string) (string, error) {
+	if err := ValidateName(name); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name+sockSuffix)
+	if len(p) > maxSunPath {
+		return "", fmt.Errorf("control socket path %s is %d bytes, longer than the %d the system allows: use a shorter --session or set %s to a shorter directory", p, len(p), maxSunPath, EnvDir)
+	}
+	return p, nil
+}
+
+// names lists the session names that have a socket file in dir.
+func names(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		n, ok := strings.CutSuffix(e.Name(), sockSuffix)
+		if !ok || ValidateName(n) != nil || e.Type()&fs.ModeSocket == 0 {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// dirLock holds <dir>/.lock exclusively: claiming a name and removing a
+// stale socket happen under it, so a process never removes a socket that
+// another one has just created.
+type dirLock struct{ f *os.File }
+
+func lockDir(dir string) (*dirLock, error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock control socket directory: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock control socket directory: %w", err)
+	}
+	return &dirLock{f}, nil
+}
+
+func (l *dirLock) unlock() {
+	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	_ = l.f.Close()
+}

@@ -1,0 +1,65 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// muteCmdResult is the JSON result of `callctl mute` and `callctl unmute`.
+type muteCmdResult struct {
+	resultHeader
+	muteResult
+}
+
+func newMuteCmds(io IO) []*cobra.Command {
+	return []*cobra.Command{newMuteCmd(io, "mute"), newMuteCmd(io, "unmute")}
+}
+
+func newMuteCmd(io IO, verb string) *cobra.Command {
+	o := &controlOptions{}
+	short, long := "Stop sending audio or video in a running callctl join",
+		`Mute a kind in a running 'callctl join': the producer is paused on the server
+(pauseProducer) and no RTP of that kind is sent until unmute. Other
+participants see consumer.paused. Muting twice is harmless ("changed":false).`
+	if verb == "unmute" {
+		short, long = "Resume sending audio or video in a running callctl join",
+			`Unmute a kind in a running 'callctl join': the producer is resumed on the
+server (resumeProducer) and RTP flows again. Other participants see
+consumer.resumed.`
+	}
+	c := &cobra.Command{
+		Use:   verb + " audio|video [--session S]",
+		Short: short,
+		Long: long + `
+
+Result: {"v":1,"ok":true,"cmd":"` + verb + `","session":"demo-bot1","kind":"audio",
+         "producerId":"…","muted":` + fmt.Sprint(verb == "mute") + `,"changed":true}
+A kind the session does not publish fails with code "not_published" (exit 8).`,
+		Example: "  callctl " + verb + " audio --session demo-bot1",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 || (args[0] != "audio" && args[0] != "video") {
+				return &usageError{fmt.Errorf("%s: want exactly one argument, audio or video", verb)}
+			}
+			return nil
+		},
+		ValidArgs: []string{"audio", "video"},
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(c.Context(), o.timeout)
+			defer cancel()
+			cl, name, err := o.connect()
+			if err != nil {
+				return failResult(io, verb, name, err)
+			}
+			defer cl.Close()
+			var res muteResult
+			if err := cl.Call(ctx, verb, muteArgs{Kind: args[0]}, &res); err != nil {
+				return failResult(io, verb, name, err)
+			}
+			return writeResult(io.Out, muteCmdResult{resultHeader: okHeader(verb, name), muteResult: res})
+		},
+	}
+	o.addFlags(c)
+	return c
+}
