@@ -144,7 +144,8 @@ func TestJoinExpectFlags(t *testing.T) {
 }
 
 func TestJoinSessionName(t *testing.T) {
-	o := &joinOptions{server: "ws://h:1", room: "room/1", user: "bob smith", video: "test", audio: "tone", iceLoopback: "auto", width: 2, height: 2, fps: 1}
+	o := &joinOptions{server: "ws://h:1", room: "room/1", user: "bob smith", iceLoopback: "auto",
+		media: mediaOptions{video: "test", audio: "tone", codec: "vp8", width: 2, height: 2, fps: 1}}
 	if err := o.validate(); err != nil || o.session != "room_1-bob_smith" {
 		t.Errorf("default session = %q, %v", o.session, err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callctl/callctl/cmd/internal/ctlsock"
-	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/sdk"
 )
 
@@ -28,8 +27,7 @@ type joinOptions struct {
 	insecure                          bool
 	duration, statsInterval           time.Duration
 	leaveTimeout                      time.Duration
-	video, audio                      string
-	width, height, fps                int
+	media                             mediaOptions
 	iceLoopback                       string
 	iceInterfaces                     []string
 	expect                            expectations
@@ -91,11 +89,7 @@ gracefully; a second one exits at once (code 130).`,
 	f.DurationVar(&o.duration, "duration", 0, "leave after this long (0 = until signal)")
 	f.DurationVar(&o.statsInterval, "stats-interval", 0, "emit a stats event this often (0 = only at the end)")
 	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "give up a graceful leave after this long")
-	f.StringVar(&o.video, "video", "test", "video source: test (synthetic picture, VP8) or none")
-	f.StringVar(&o.audio, "audio", "tone", "audio source: tone (synthetic, Opus) or none")
-	f.IntVar(&o.width, "width", 640, "video width")
-	f.IntVar(&o.height, "height", 360, "video height")
-	f.IntVar(&o.fps, "fps", 30, "video frame rate")
+	o.media.addFlags(f)
 	f.StringVar(&o.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces (default all; lo when the server is on loopback)")
 	f.IntVar(&o.expect.Participants, "expect-participants", 0, "check: this many other participants join (default 1 with --expect-video/--expect-audio)")
@@ -143,17 +137,11 @@ func (o *joinOptions) validate() error {
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return bad("--server %q: want ws://host:port or wss://host:port", o.server)
 	}
-	if o.video != "test" && o.video != "none" {
-		return bad("--video %q: want test or none", o.video)
-	}
-	if o.audio != "tone" && o.audio != "none" {
-		return bad("--audio %q: want tone or none", o.audio)
+	if err := o.media.validate(); err != nil {
+		return &usageError{err}
 	}
 	if o.iceLoopback != "auto" && o.iceLoopback != "on" && o.iceLoopback != "off" {
 		return bad("--ice-loopback %q: want auto, on or off", o.iceLoopback)
-	}
-	if o.width <= 0 || o.height <= 0 || o.width%2 != 0 || o.height%2 != 0 || o.fps <= 0 || o.fps > 120 {
-		return bad("--width/--height must be positive even numbers and --fps 1..120")
 	}
 	if o.duration < 0 || o.statsInterval < 0 {
 		return bad("--duration and --stats-interval must not be negative")
@@ -214,27 +202,6 @@ func (o *joinOptions) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-func (o *joinOptions) sources() (audio, video sdk.MediaSource, err error) {
-	if o.audio == "tone" {
-		a, err := capture.NewToneAudio(capture.AudioOptions{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("audio source: %w", err)
-		}
-		audio = a
-	}
-	if o.video == "test" {
-		v, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: o.width, Height: o.height, FPS: o.fps})
-		if err != nil {
-			if audio != nil {
-				_ = audio.Close()
-			}
-			return nil, nil, fmt.Errorf("video source: %w", err)
-		}
-		video = v
-	}
-	return audio, video, nil
-}
-
 func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error {
 	started := time.Now()
 	tlsCfg, err := o.tlsConfig()
@@ -252,13 +219,17 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		return &usageError{err}
 	}
 	defer ln.Close()
-	audio, video, err := o.sources()
+	audio, video, err := o.media.sources()
+	if err != nil {
+		return err
+	}
+	sink, err := o.media.sink()
 	if err != nil {
 		return err
 	}
 	client, err := sdk.NewClient(sdk.Config{
 		ServerURL: o.server, Origin: o.origin, TLS: tlsCfg,
-		Audio: audio, Video: video, ICE: o.iceConfig(), Logger: log,
+		Audio: audio, Video: video, Sink: sink, VideoLayers: o.media.layers, ICE: o.iceConfig(), Logger: log,
 	})
 	if err != nil {
 		return &usageError{err}
