@@ -27,7 +27,7 @@ fmt-check:
 # Media tests run against the real reference server; a missing server is
 # a failure here, not a skip.
 test-go:
-	CALLCTL_REQUIRE_SERVER=1 $(GO) test -race -count=1 -timeout 20m ./...
+	CALLCTL_REQUIRE_SERVER=1 CALLCTL_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 test-server:
 	cd scripts/mediasoup-server && npm test

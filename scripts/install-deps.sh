@@ -41,4 +41,6 @@ log "go mod download"
 go mod download
 
 bash scripts/mediasoup-server/install.sh
+# Headless Chromium for the viewer-page test (Debian's package).
+bash scripts/mediasoup-server/viewer/install-chromium.sh
 log "ready"

@@ -9,6 +9,8 @@
 #    (all C++ deps are vendored, no network needed) and cache the binary at
 #    ${XDG_CACHE_HOME:-~/.cache}/callctl/mediasoup-worker/<version>/mediasoup-worker
 #    so fresh clones and repeated runs skip the ~3 min build.
+# 3. bundle the viewer page (viewer/build.js, esbuild) into viewer/dist/
+#    (done right after step 1; a no-op when dist/ is up to date).
 #
 # Idempotent; a no-op (well under 2 s) when everything is already present.
 # Progress goes to stderr. Exits non-zero with a message on failure.
@@ -65,10 +67,14 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT_STAMP" ] && [ -f node_modules
 	:
 else
 	log "npm ci --ignore-scripts (node_modules)"
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
+	npm ci --ignore-scripts --include=dev --no-audit --no-fund --loglevel=error >&2 \
 		|| die "npm ci failed (is the npm registry reachable?)"
 	printf '%s' "$WANT_STAMP" >"$STAMP"
 fi
+
+# ---------------------------------------------------------------------------
+# 1b. the viewer page (viewer/ -> viewer/dist/, esbuild; skipped when up to date)
+node viewer/build.js || die "building the viewer page failed"
 
 MS_VERSION="$(node -p 'require("./node_modules/mediasoup/package.json").version')"
 MS_MAJOR_MINOR="$(printf '%s' "$MS_VERSION" | cut -d. -f1,2)"

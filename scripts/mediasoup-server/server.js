@@ -43,6 +43,9 @@ const USAGE = `usage: node server.js [options]
 
 env MEDIASOUP_WORKER_BIN selects the mediasoup-worker binary; otherwise the one
 cached by install.sh is used.
+
+The same port serves GET /?roomId=R, the viewer page (viewer/, built into
+viewer/dist/ by install.sh), and GET /status, a JSON summary.
 `;
 
 // ---------------------------------------------------------------------------
@@ -264,6 +267,7 @@ async function main() {
 	const mediasoup = require('mediasoup');
 	const protoo = require('protoo-server');
 	const { Room } = require('./lib/room');
+	const { serveViewer } = require('./lib/viewer');
 
 	log.info(`mediasoup ${mediasoup.version}, worker binary: ${workerBin.bin || '(mediasoup default)'} [${workerBin.source}], dialect ${cfg.dialect}`);
 
@@ -332,7 +336,8 @@ async function main() {
 		server = http.createServer();
 	}
 	server.on('request', (req, res) => {
-		if (req.url === '/' || req.url.startsWith('/?')) {
+		if (serveViewer(req, res)) return; // GET /?roomId=R: the viewer page (viewer/)
+		if (req.url === '/status' || req.url.startsWith('/status?')) {
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.end(JSON.stringify({
 				server: 'callctl-mediasoup-server', mediasoupVersion: mediasoup.version, dialect: cfg.dialect, rooms: rooms.size,

@@ -15,7 +15,7 @@ after(async () => {
 
 function getJson(url) {
 	return new Promise((resolve, reject) => {
-		http.get(url.replace(/^ws/, 'http') + '/', (res) => {
+		http.get(url.replace(/^ws/, 'http') + '/status', (res) => {
 			let body = '';
 			res.on('data', (d) => { body += d; });
 			res.on('end', () => resolve(JSON.parse(body)));
