@@ -25,6 +25,7 @@ type IO struct {
 type globalOptions struct {
 	logLevel  string
 	logFormat string
+	config    string
 }
 
 func (g *globalOptions) logger(io IO) (*slog.Logger, error) {
@@ -52,7 +53,23 @@ unmute and stats; each prints one JSON result on stdout.`,
 	root.SetIn(io.In)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text, json, logfmt")
+	root.PersistentFlags().StringVar(&g.config, "config", "", "YAML config file (default $XDG_CONFIG_HOME/callctl/callctl.yaml if it exists; env CALLCTL_CONFIG)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		path, explicit := g.config, g.config != ""
+		if !explicit {
+			if p, ok := os.LookupEnv(EnvPrefix + "CONFIG"); ok {
+				path, explicit = p, true
+			} else {
+				path = defaultConfigPath()
+			}
+		}
+		cfg, err := loadConfig(path, explicit)
+		if err != nil {
+			return err
+		}
+		return applyConfig(c, cfg)
+	}
 	root.AddCommand(newJoinCmd(io, g))
 	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io), newStatsCmd(io))
 	root.AddCommand(newMuteCmds(io)...)
