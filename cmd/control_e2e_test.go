@@ -35,6 +35,7 @@ func ctl(t *testing.T, args ...string) (int, []map[string]any, string) {
 			t.Errorf("callctl %v: stdout line is not JSON: %q", args, l)
 			continue
 		}
+		validateLine(t, "result", []byte(l))
 		if m["v"] != float64(1) || m["cmd"] != args[0] {
 			t.Errorf("callctl %v: result lacks v:1 or cmd: %s", args, l)
 		}

@@ -52,6 +52,7 @@ type proc struct {
 	stderr bytes.Buffer
 	mu     sync.Mutex
 	lines  []line
+	raw    [][]byte
 	bad    []string
 	exited chan struct{}
 	code   int
@@ -107,6 +108,7 @@ func start(t *testing.T, args ...string) *proc {
 				p.bad = append(p.bad, sc.Text())
 			} else {
 				p.lines = append(p.lines, l)
+				p.raw = append(p.raw, append([]byte(nil), sc.Bytes()...))
 			}
 			p.mu.Unlock()
 		}
@@ -121,6 +123,12 @@ func start(t *testing.T, args ...string) *proc {
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
+		// Every event line must match the published schema.
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, raw := range p.raw {
+			validateLine(t, "event", raw)
+		}
 	})
 	return p
 }
