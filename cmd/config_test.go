@@ -169,3 +169,23 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("missing explicit config: exit %d", code)
 	}
 }
+
+func TestShellCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "join", "--video", ""}, "test\nnone\n"},
+		{[]string{"__complete", "stats", "--format", ""}, "json\ntable\n"},
+		{[]string{"__complete", "mute", ""}, "audio\nvideo\n"},
+		{[]string{"__complete", "--log-level", ""}, "debug\ninfo\nwarn\nerror\n"},
+	} {
+		var out bytes.Buffer
+		if code := run(t.Context(), tc.args, IO{Out: &out, ErrOut: &bytes.Buffer{}}); code != 0 {
+			t.Fatalf("%v: exit %d", tc.args, code)
+		}
+		if !strings.HasPrefix(out.String(), tc.want) {
+			t.Errorf("%v: got %q, want prefix %q", tc.args, out.String(), tc.want)
+		}
+	}
+}

@@ -74,6 +74,7 @@ unmute and stats; each prints one JSON result on stdout.`,
 	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io), newStatsCmd(io))
 	root.AddCommand(newMuteCmds(io)...)
 	root.AddCommand(newHelpTopics(io)...)
+	registerCompletions(root)
 	return root
 }
 
