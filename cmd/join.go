@@ -249,6 +249,12 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	// A closed stdout (`callctl join … | head -1`) must not kill the
+	// process with SIGPIPE: writes then fail, and join leaves gracefully.
+	signal.Ignore(syscall.SIGPIPE)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watchStdout(watchCtx, io.Out, out)
 
 	var expectDeadline <-chan time.Time
 	if o.expectSet {
@@ -375,6 +381,9 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		case s := <-sigs:
 			log.Info("leaving on signal", "signal", s)
 			trigger = "signal"
+		case <-out.Broken():
+			log.Info("stdout closed, leaving")
+			trigger = "stdout-closed"
 		}
 	}
 	emitStats(ctx, client, out, log)

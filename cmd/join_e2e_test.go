@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -354,4 +355,42 @@ func TestJoinLeavesOnSIGINTAndServerEndingCall(t *testing.T) {
 	if code := second.wait(15 * time.Second); code != ExitOK {
 		t.Fatalf("second session exited %d", code)
 	}
+}
+
+// A reader that stops reading (`callctl join | head -3`) makes join leave
+// gracefully and exit 0 instead of dying of SIGPIPE.
+func TestJoinLeavesWhenStdoutCloses(t *testing.T) {
+	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	other := start(t, "join", "--server", srv.URL, "--room", "pipe", "--user", "watcher", "--video", "none", "--audio", "none")
+	other.waitFor("joined", 10*time.Second, nil)
+
+	// Nobody publishes: after joining, the call is quiet and join has
+	// nothing more to write; it must notice the closed pipe anyway.
+	cmd := exec.Command(binary, "join", "--server", srv.URL, "--room", "pipe", "--user", "u", "--video", "none", "--audio", "none")
+	cmd.Env = testEnv(t)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && !strings.Contains(sc.Text(), `"participant.joined"`) {
+	}
+	_ = out.Close() // the reader goes away
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("join did not exit cleanly after stdout closed: %v\nstderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("join kept running after its stdout closed")
+	}
+	other.waitFor("participant.left", 10*time.Second, func(m map[string]any) bool { return m["id"] == "u" })
 }

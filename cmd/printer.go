@@ -32,14 +32,26 @@ type printer struct {
 	session string
 	now     func() time.Time
 	err     error
-	ended   bool // "left" was written: it stays the last line
+	ended   bool          // "left" was written: it stays the last line
+	broken  chan struct{} // closed on the first write error (reader gone)
 }
 
 func newPrinter(w io.Writer, session string) *printer {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	return &printer{w: bw, enc: enc, session: session, now: time.Now}
+	return &printer{w: bw, enc: enc, session: session, now: time.Now, broken: make(chan struct{})}
+}
+
+// Broken is closed once stdout can no longer be written (e.g. the reader
+// of a pipe exited): join then leaves gracefully.
+func (p *printer) Broken() <-chan struct{} { return p.broken }
+
+func (p *printer) fail(err error) {
+	if p.err == nil {
+		p.err = err
+		close(p.broken)
+	}
 }
 
 // event writes one event line. A write error (reader gone) is remembered
@@ -60,11 +72,11 @@ func (p *printer) event(typ string, data any) error {
 	}
 	env := envelope{V: SchemaVersion, TS: p.now().UTC().Format(time.RFC3339Nano), Seq: p.seq, Session: p.session, Type: typ, Data: data}
 	if err := p.enc.Encode(env); err != nil {
-		p.err = err
+		p.fail(err)
 		return err
 	}
 	if err := p.w.Flush(); err != nil {
-		p.err = err
+		p.fail(err)
 	}
 	return p.err
 }
