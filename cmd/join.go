@@ -29,6 +29,8 @@ type joinOptions struct {
 	leaveTimeout                      time.Duration
 	media                             mediaOptions
 	iceLoopback                       string
+	reconnectAttempts                 int
+	fallbackServers                   []string
 	iceInterfaces                     []string
 	expect                            expectations
 	expectSet                         bool // any --expect-* flag given
@@ -92,6 +94,8 @@ gracefully; a second one exits at once (code 130).`,
 	o.media.addFlags(f)
 	f.StringVar(&o.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces (default all; lo when the server is on loopback)")
+	f.IntVar(&o.reconnectAttempts, "reconnect-attempts", 5, "rejoin a lost call (connection dropped, transport failed) this many times before giving up; 0 disables")
+	f.StringSliceVar(&o.fallbackServers, "fallback-server", nil, "other signaling servers to rejoin on, in turn, when the call is lost (multi-server failover)")
 	f.IntVar(&o.expect.Participants, "expect-participants", 0, "check: this many other participants join (default 1 with --expect-video/--expect-audio)")
 	f.BoolVar(&o.expect.Video, "expect-video", false, "check: decodable video arrives from each expected participant")
 	f.BoolVar(&o.expect.Audio, "expect-audio", false, "check: audible audio arrives from each expected participant")
@@ -133,9 +137,14 @@ func (o *joinOptions) validate() error {
 	case o.user == "":
 		return bad("--user is required")
 	}
-	u, err := url.Parse(o.server)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return bad("--server %q: want ws://host:port or wss://host:port", o.server)
+	for _, srv := range append([]string{o.server}, o.fallbackServers...) {
+		u, err := url.Parse(srv)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return bad("server %q: want ws://host:port or wss://host:port", srv)
+		}
+	}
+	if o.reconnectAttempts < 0 {
+		return bad("--reconnect-attempts must not be negative")
 	}
 	if err := o.media.validate(); err != nil {
 		return &usageError{err}
@@ -230,6 +239,7 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 	client, err := sdk.NewClient(sdk.Config{
 		ServerURL: o.server, Origin: o.origin, TLS: tlsCfg,
 		Audio: audio, Video: video, Sink: sink, VideoLayers: o.media.layers, ICE: o.iceConfig(), Logger: log,
+		Reconnect: sdk.ReconnectConfig{MaxAttempts: o.reconnectAttempts, FallbackURLs: o.fallbackServers},
 	})
 	if err != nil {
 		return &usageError{err}

@@ -394,3 +394,33 @@ func TestJoinLeavesWhenStdoutCloses(t *testing.T) {
 	}
 	other.waitFor("participant.left", 10*time.Second, func(m map[string]any) bool { return m["id"] == "u" })
 }
+
+// The server crashes: join rejoins on --fallback-server and keeps
+// receiving; then it leaves normally with exit 0.
+func TestJoinFailsOverToFallbackServer(t *testing.T) {
+	a := sdktest.StartServer(t, sdktest.ServerOptions{})
+	b := sdktest.StartServer(t, sdktest.ServerOptions{})
+	args := func(user string) []string {
+		return []string{"join", "--server", a.URL, "--fallback-server", b.URL, "--room", "fo", "--user", user,
+			"--width", "320", "--height", "180", "--fps", "15", "--no-simulcast", "--duration", "8s"}
+	}
+	alice := start(t, args("alice")...)
+	bob := start(t, args("bob")...)
+	alice.waitFor("consumer.media", 10*time.Second, func(m map[string]any) bool { return m["peerId"] == "bob" })
+	a.Kill()
+	for _, p := range []*proc{alice, bob} {
+		p.waitFor("reconnected", 20*time.Second, func(m map[string]any) bool { return m["serverUrl"] == b.URL })
+	}
+	alice.waitFor("consumer.media", 10*time.Second, func(m map[string]any) bool {
+		return m["peerId"] == "bob" && len(alice.find("consumer.media", nil)) > 2
+	})
+	for _, p := range []*proc{alice, bob} {
+		if code := p.wait(30 * time.Second); code != ExitOK {
+			t.Fatalf("exit %d after failover; stderr:\n%s", code, p.stderr.String())
+		}
+	}
+	alice.checkStream("fo-alice", ExitOK)
+	if len(alice.find("connection.status", func(m map[string]any) bool { return m["status"] == "reconnecting" })) == 0 {
+		t.Error("no reconnecting status event")
+	}
+}

@@ -105,6 +105,16 @@ type call struct {
 
 	ended bool
 	done  chan struct{}
+
+	// Reconnect state (see recover.go).
+	joined     bool            // joined at least once
+	recovering bool            // between losing the call and rejoining
+	attempt    int             // reconnect attempts in this recovery
+	lostAt     time.Time       // when the recovery started
+	lastErr    error           // why the last attempt failed
+	lostReason string          // what was lost (signaling, send transport…)
+	muted      map[string]bool // kinds muted by the user, restored on rejoin
+	started    map[MediaSource]bool
 }
 
 // JoinCall connects to the server, joins room as peer user, publishes the
@@ -127,6 +137,7 @@ func (c *Client) JoinCall(ctx context.Context, room, user, displayName string) e
 		c: c, q: queue.New(), room: room, peerID: user, displayName: displayName,
 		log:       c.log.With("room", room, "peer", user),
 		producers: map[string]*producer{}, consumers: map[string]*consumer{}, rates: map[uint32]*rateMeter{},
+		muted: map[string]bool{}, started: map[MediaSource]bool{},
 		ctx: callCtx, cancel: cancel, done: make(chan struct{}),
 	}
 	if cl.displayName == "" {
@@ -218,42 +229,90 @@ func (cl *call) request(ctx context.Context, method string, data, out any) error
 // (newConsumer for existing producers) queue up behind it.
 func (cl *call) join(ctx context.Context) error {
 	start := time.Now()
-	cfg := cl.c.cfg
 	cl.c.store.update(func(st *CallState) {
 		*st = newStore().state
 		st.Room, st.PeerID = cl.room, cl.peerID
 	})
 	cl.setStatus(StatusConnecting, "")
-
-	wsURL, err := roomURL(cfg.ServerURL, cl.room, cl.peerID)
+	parts, err := cl.connect(ctx, cl.c.cfg.ServerURL)
 	if err != nil {
 		return err
 	}
+	cl.c.store.update(func(st *CallState) {
+		for _, p := range parts {
+			st.Participants[p.ID] = p
+		}
+	})
+	cl.setStatus(StatusJoined, "")
+	cl.emit(Joined{
+		Room: cl.room, PeerID: cl.peerID, DisplayName: cl.displayName, Dialect: cl.dialect.String(),
+		MediasoupVersion: cl.mediasoupVersion(), Participants: parts, JoinMillis: time.Since(start).Milliseconds(),
+	})
+	for _, p := range parts {
+		cl.emit(ParticipantJoined{Participant: p})
+	}
+	cl.joined = true
+	cl.startSampler()
+	return cl.produceAll(ctx)
+}
+
+// connect opens the signaling connection to serverURL and runs the join
+// sequence up to the join request: router capabilities, transports (the
+// receiving one must exist before join), join. It returns the other
+// participants.
+func (cl *call) connect(ctx context.Context, serverURL string) ([]Participant, error) {
+	cfg := cl.c.cfg
+	wsURL, err := roomURL(serverURL, cl.room, cl.peerID)
+	if err != nil {
+		return nil, err
+	}
 	header := http.Header{}
-	header.Set("Origin", originFor(cfg))
+	header.Set("Origin", originFor(cfg, serverURL))
 	var hc *http.Client
 	if cfg.TLS != nil {
 		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.TLS}}
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	peer, err := protoo.Dial(dialCtx, wsURL, protoo.Options{
+	var peer *protoo.Peer
+	// Callbacks of a replaced connection are dropped: after a reconnect
+	// only the current one speaks for the call.
+	current := func() bool { return cl.peer == peer && peer != nil }
+	peer, err = protoo.Dial(dialCtx, wsURL, protoo.Options{
 		HTTPClient:     hc,
 		Header:         header,
 		RequestTimeout: cfg.RequestTimeout,
-		OnRequest:      func(r *protoo.ServerRequest) { _ = cl.q.Add(func(ctx context.Context) { cl.handleRequest(ctx, r) }) },
+		OnRequest: func(r *protoo.ServerRequest) {
+			_ = cl.q.Add(func(ctx context.Context) {
+				if !current() {
+					_ = r.Reject(ctx, 410, "connection replaced")
+					return
+				}
+				cl.handleRequest(ctx, r)
+			})
+		},
 		OnNotification: func(n protoo.Notification) {
 			if v, ok := versionNotification(n); ok {
 				cl.version.Store(&v)
 				return
 			}
-			_ = cl.q.Add(func(context.Context) { cl.handleNotification(n) })
+			_ = cl.q.Add(func(context.Context) {
+				if current() {
+					cl.handleNotification(n)
+				}
+			})
 		},
 		OnProtocolError: func(err error) { _ = cl.q.Add(func(context.Context) { cl.protocolError(err) }) },
-		OnClose:         func(err error) { _ = cl.q.Add(func(context.Context) { cl.signalingClosed(err) }) },
+		OnClose: func(err error) {
+			_ = cl.q.Add(func(context.Context) {
+				if current() {
+					cl.signalingClosed(err)
+				}
+			})
+		},
 	})
 	if err != nil {
-		return &ConnectError{URL: cfg.ServerURL, Err: err}
+		return nil, &ConnectError{URL: serverURL, Err: err}
 	}
 	cl.peer = peer
 	cl.setStatus(StatusConnected, "")
@@ -267,34 +326,35 @@ func (cl *call) join(ctx context.Context) error {
 
 	var capsRaw json.RawMessage
 	if err := cl.request(ctx, "getRouterRtpCapabilities", nil, &capsRaw); err != nil {
-		return step("getRouterRtpCapabilities", err)
+		return nil, step("getRouterRtpCapabilities", err)
 	}
 	dialect, raw, err := detectDialect(capsRaw)
 	if err != nil {
-		return step("getRouterRtpCapabilities", err)
+		return nil, step("getRouterRtpCapabilities", err)
 	}
 	if err := json.Unmarshal(raw, &cl.routerCaps); err != nil {
-		return step("getRouterRtpCapabilities", err)
+		return nil, step("getRouterRtpCapabilities", err)
 	}
 	cl.dialect = dialect
 	cl.ext = ortc.Extend(localCapabilities(), cl.routerCaps)
 	cl.log.Debug("router capabilities", "dialect", dialect, "codecs", len(cl.ext.Codecs))
+	cl.c.store.update(func(st *CallState) { st.Dialect = dialect.String() })
 
 	if cfg.Audio != nil || cfg.Video != nil {
 		info, err := cl.createTransport(ctx, true)
 		if err != nil {
-			return step("createWebRtcTransport(send)", err)
+			return nil, step("createWebRtcTransport(send)", err)
 		}
 		if cl.send, err = newSendTransport(cl, info); err != nil {
-			return step("send transport", err)
+			return nil, step("send transport", err)
 		}
 	}
 	info, err := cl.createTransport(ctx, false)
 	if err != nil {
-		return step("createWebRtcTransport(recv)", err)
+		return nil, step("createWebRtcTransport(recv)", err)
 	}
 	if cl.recv, err = newRecvTransport(cl, info); err != nil {
-		return step("recv transport", err)
+		return nil, step("recv transport", err)
 	}
 
 	var joinResp struct {
@@ -310,34 +370,37 @@ func (cl *call) join(ctx context.Context) error {
 		"device":          cfg.Device,
 		"rtpCapabilities": cl.ext.RecvCapabilities(),
 	}, &joinResp); err != nil {
-		return step("join", err)
+		return nil, step("join", err)
 	}
 	parts := make([]Participant, 0, len(joinResp.Peers))
 	for _, p := range joinResp.Peers {
 		parts = append(parts, Participant{ID: firstNonEmpty(p.ID, p.PeerID), DisplayName: p.DisplayName, Device: p.Device})
 	}
-	cl.c.store.update(func(st *CallState) {
-		st.Dialect = cl.dialect.String()
-		for _, p := range parts {
-			st.Participants[p.ID] = p
-		}
-	})
-	cl.setStatus(StatusJoined, "")
-	cl.emit(Joined{
-		Room: cl.room, PeerID: cl.peerID, DisplayName: cl.displayName, Dialect: cl.dialect.String(),
-		MediasoupVersion: cl.mediasoupVersion(), Participants: parts, JoinMillis: time.Since(start).Milliseconds(),
-	})
-	for _, p := range parts {
-		cl.emit(ParticipantJoined{Participant: p})
-	}
-	cl.startSampler()
+	return parts, nil
+}
 
-	for _, src := range []MediaSource{cfg.Audio, cfg.Video} {
+// produceAll publishes the configured sources, restoring a mute that was
+// set before a reconnect.
+func (cl *call) produceAll(ctx context.Context) error {
+	for _, src := range []MediaSource{cl.c.cfg.Audio, cl.c.cfg.Video} {
 		if src == nil {
 			continue
 		}
+		kind := src.Kind().String()
 		if err := cl.produce(ctx, src); err != nil {
-			return step("produce "+src.Kind().String(), err)
+			return &JoinError{Step: "produce " + kind, Err: err}
+		}
+		if cl.muted[kind] {
+			if err := cl.setEnabled(ctx, kind, false); err != nil {
+				return &JoinError{Step: "restore mute " + kind, Err: err}
+			}
+			continue
+		}
+		// A teardown for a reconnect paused the source: resume it, starting
+		// each layer with a key frame for the new consumers.
+		src.SetPaused(false)
+		for layer := range src.Tracks() {
+			src.RequestKeyFrame(layer)
 		}
 	}
 	return nil
@@ -402,8 +465,8 @@ func (cl *call) end(reason string, cause error) {
 	if reason == LeftRequested {
 		cl.setStatus(StatusLeaving, "")
 	}
-	for _, p := range cl.producers {
-		p.source.SetPaused(true)
+	for src := range cl.started {
+		src.SetPaused(true)
 	}
 	if cl.send != nil {
 		cl.send.close()
@@ -411,8 +474,9 @@ func (cl *call) end(reason string, cause error) {
 	if cl.recv != nil {
 		cl.recv.close()
 	}
-	for _, p := range cl.producers {
-		_ = p.source.Close()
+	// Every started source, produced or not (a reconnect may be pending).
+	for src := range cl.started {
+		_ = src.Close()
 	}
 	if cl.peer != nil {
 		_ = cl.peer.Close()
@@ -471,7 +535,7 @@ func (cl *call) signalingClosed(err error) {
 	if cl.ended || err == nil {
 		return
 	}
-	cl.fail("signaling", err)
+	cl.lost("signaling", err)
 }
 
 func (cl *call) protocolError(err error) {
@@ -491,11 +555,11 @@ func roomURL(base, room, peer string) (string, error) {
 	return u.String(), nil
 }
 
-func originFor(cfg Config) string {
+func originFor(cfg Config, serverURL string) string {
 	if cfg.Origin != "" {
 		return cfg.Origin
 	}
-	u, _ := url.Parse(cfg.ServerURL)
+	u, _ := url.Parse(serverURL)
 	scheme := "https"
 	if strings.EqualFold(u.Scheme, "ws") {
 		scheme = "http"

@@ -37,6 +37,10 @@ type Config struct {
 	// ICE controls candidate gathering.
 	ICE ICEConfig
 
+	// Reconnect enables automatic reconnection and multi-server failover
+	// (zero value: a lost call ends).
+	Reconnect ReconnectConfig
+
 	// RequestTimeout bounds each signaling request (default 15 s).
 	RequestTimeout time.Duration
 	// Device is announced to the server in join.

@@ -373,3 +373,111 @@ func TestServerClosesSession(t *testing.T) {
 		t.Errorf("left reason %q", l.Reason)
 	}
 }
+
+// When the server a call is on goes away, the call rejoins on the
+// fallback server: both participants find each other there, media flows
+// again, and a mute set before the failure is restored.
+func TestReconnectFailsOverToAnotherServer(t *testing.T) {
+	a := sdktest.StartServer(t, sdktest.ServerOptions{})
+	b := sdktest.StartServer(t, sdktest.ServerOptions{})
+	leakCheck(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := sdk.ReconnectConfig{MaxAttempts: 5, InitialDelay: 200 * time.Millisecond, FallbackURLs: []string{b.URL}}
+
+	join := func(user string) (*sdk.Client, *recorder) {
+		audio, _ := capture.NewToneAudio(capture.AudioOptions{})
+		video, _ := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15})
+		c, err := sdk.NewClient(sdk.Config{ServerURL: a.URL, Audio: audio, Video: video, ICE: sdk.LoopbackICE(), Reconnect: rc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := record(c)
+		if err := c.JoinCall(ctx, "failover", user, ""); err != nil {
+			t.Fatal(err)
+		}
+		return c, r
+	}
+	alice, ra := join("alice")
+	bob, rb := join("bob")
+	rb.waitFor(t, "alice's video", 10*time.Second, func(evs []sdk.Event) bool {
+		return count(evs, func(e sdk.ConsumerMedia) bool { return e.PeerID == "alice" && e.Kind == "video" }) == 1
+	})
+	if err := alice.EnableAudio(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+
+	a.Kill()
+	for name, r := range map[string]*recorder{"alice": ra, "bob": rb} {
+		r.waitFor(t, name+" reconnected to B", 20*time.Second, func(evs []sdk.Event) bool {
+			return count(evs, func(e sdk.Reconnected) bool { return e.ServerURL == b.URL && e.Attempt >= 2 }) == 1
+		})
+	}
+	// Media flows again on B (new consumers, so new consumer.media events).
+	rb.waitFor(t, "alice's video again", 10*time.Second, func(evs []sdk.Event) bool {
+		return count(afterReconnect(evs), func(e sdk.ConsumerMedia) bool { return e.PeerID == "alice" && e.Kind == "video" }) == 1
+	})
+	ra.waitFor(t, "bob's audio and video again", 10*time.Second, func(evs []sdk.Event) bool {
+		return count(afterReconnect(evs), func(e sdk.ConsumerMedia) bool { return e.PeerID == "bob" }) == 2
+	})
+	st := alice.State().Snapshot()
+	if st.Status != sdk.StatusJoined || len(st.Producers) != 2 || st.Participants["bob"].ID != "bob" {
+		t.Fatalf("alice after failover: %+v", st)
+	}
+	for _, p := range st.Producers {
+		if p.Kind == "audio" && !p.Paused {
+			t.Error("alice's mute was not restored after the reconnect")
+		}
+	}
+	if n := count(rb.snapshot(), func(e sdk.ConsumerClosed) bool { return e.Reason == sdk.ReasonReconnecting }); n != 2 {
+		t.Errorf("bob: %d consumers closed for the reconnect, want 2", n)
+	}
+	if err := alice.LeaveCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.LeaveCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-ra.done
+	<-rb.done
+}
+
+// Without fallback and with the server gone for good, the call ends after
+// MaxAttempts with the original error.
+func TestReconnectGivesUp(t *testing.T) {
+	a := sdktest.StartServer(t, sdktest.ServerOptions{})
+	leakCheck(t)
+	c, err := sdk.NewClient(sdk.Config{ServerURL: a.URL, ICE: sdk.LoopbackICE(),
+		Reconnect: sdk.ReconnectConfig{MaxAttempts: 2, InitialDelay: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := record(c)
+	if err := c.JoinCall(context.Background(), "gone", "u", ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Kill()
+	select {
+	case <-c.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("call did not end")
+	}
+	<-r.done
+	evs := r.snapshot()
+	if count(evs, func(e sdk.ConnectionStatusChanged) bool { return e.Status == sdk.StatusReconnecting }) == 0 {
+		t.Errorf("never reconnecting: %s", describe(evs))
+	}
+	if l := evs[len(evs)-1].(sdk.Left); l.Reason == sdk.LeftRequested || c.Err() == nil {
+		t.Errorf("left %+v, err %v", l, c.Err())
+	}
+}
+
+// afterReconnect returns the events after the first Reconnected.
+func afterReconnect(evs []sdk.Event) []sdk.Event {
+	for i, e := range evs {
+		if _, ok := e.(sdk.Reconnected); ok {
+			return evs[i+1:]
+		}
+	}
+	return nil
+}

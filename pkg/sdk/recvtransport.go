@@ -67,7 +67,7 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 	t := &recvTransport{cl: cl, id: info.ID, pc: pc, stats: st, remote: &sdp.Remote{
 		ICE: info.IceParameters, Candidates: info.IceCandidates, DTLS: info.DtlsParameters, Setup: "actpass",
 	}}
-	watchState(cl, pc, "recv")
+	watchState(cl, pc, "recv", func() bool { return cl.recv == t })
 	pc.OnTrack(func(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		mid := ""
 		for _, tr := range pc.GetTransceivers() {
@@ -91,6 +91,9 @@ func newRecvTransport(cl *call, info transportInfo) (*recvTransport, error) {
 		}
 		// Find the consumer on the queue, then read on our own goroutine.
 		_ = cl.q.Add(func(context.Context) {
+			if cl.recv != t {
+				return // a transport replaced by a reconnect
+			}
 			var cons *consumer
 			for _, c := range cl.consumers {
 				if c.mid == mid {

@@ -53,21 +53,22 @@ func newSendTransport(cl *call, info transportInfo) (*sendTransport, error) {
 	t := &sendTransport{cl: cl, id: info.ID, pc: pc, stats: st, remote: &sdp.Remote{
 		ICE: info.IceParameters, Candidates: info.IceCandidates, DTLS: info.DtlsParameters, Setup: "passive",
 	}}
-	watchState(cl, pc, "send")
+	watchState(cl, pc, "send", func() bool { return cl.send == t })
 	return t, nil
 }
 
 // watchState reports a PeerConnection's state changes through the queue
-// and ends the call when media transport fails for good.
-func watchState(cl *call, pc *webrtc.PeerConnection, name string) {
+// and treats a failed transport as a lost call. current tells whether
+// the transport still belongs to the call (not replaced by a reconnect).
+func watchState(cl *call, pc *webrtc.PeerConnection, name string, current func() bool) {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		_ = cl.q.Add(func(context.Context) {
-			if cl.ended {
+			if cl.ended || !current() {
 				return
 			}
 			cl.emit(TransportStateChanged{Transport: name, State: s.String()})
 			if s == webrtc.PeerConnectionStateFailed {
-				cl.fail(name+" transport", fmt.Errorf("%w: %s transport ICE/DTLS failed", ErrTransportFailed, name))
+				cl.lost(name+" transport", fmt.Errorf("%w: %s transport ICE/DTLS failed", ErrTransportFailed, name))
 			}
 		})
 	})
@@ -208,8 +209,11 @@ func (cl *call) produce(ctx context.Context, src MediaSource) error {
 	}
 	cl.producers[kind] = p
 	cl.readSenderRTCP(p, params.Encodings)
-	if err := src.Start(cl.ctx); err != nil {
-		return fmt.Errorf("start %s source: %w", kind, err)
+	if !cl.started[src] { // a source keeps running across reconnects
+		if err := src.Start(cl.ctx); err != nil {
+			return fmt.Errorf("start %s source: %w", kind, err)
+		}
+		cl.started[src] = true
 	}
 	cl.c.store.update(func(st *CallState) {
 		st.Producers[p.id] = ProducerState{ID: p.id, Kind: kind, Codec: p.codec, Encodings: len(params.Encodings)}
@@ -269,15 +273,20 @@ func (cl *call) readSenderRTCP(p *producer, encs []webrtc.RTPEncodingParameters)
 
 // setEnabled mutes or unmutes (or first publishes) a kind.
 func (cl *call) setEnabled(ctx context.Context, kind string, on bool) error {
+	if cl.recovering {
+		// Applied when the call is back (produceAll).
+		cl.muted[kind] = !on
+		if src := cl.source(kind); src != nil {
+			src.SetPaused(!on)
+		}
+		return nil
+	}
 	p := cl.producers[kind]
 	if p == nil {
 		if !on {
 			return nil
 		}
-		src := cl.c.cfg.Audio
-		if kind == "video" {
-			src = cl.c.cfg.Video
-		}
+		src := cl.source(kind)
 		if src == nil || cl.send == nil {
 			return fmt.Errorf("%s: %w", kind, ErrNoSource)
 		}
@@ -304,6 +313,7 @@ func (cl *call) setEnabled(ctx context.Context, kind string, on bool) error {
 		p.source.RequestKeyFrame(len(p.source.Tracks()) - 1)
 	}
 	p.paused = !on
+	cl.muted[kind] = !on
 	cl.c.store.update(func(st *CallState) {
 		ps := st.Producers[p.id]
 		ps.Paused = p.paused
@@ -315,4 +325,12 @@ func (cl *call) setEnabled(ctx context.Context, kind string, on bool) error {
 		cl.emit(ProducerPaused{ProducerID: p.id, Kind: kind})
 	}
 	return nil
+}
+
+// source returns the configured source of a kind.
+func (cl *call) source(kind string) MediaSource {
+	if kind == "video" {
+		return cl.c.cfg.Video
+	}
+	return cl.c.cfg.Audio
 }

@@ -44,6 +44,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	mu     sync.Mutex
+	killed bool
 	stderr bytes.Buffer
 	exited chan struct{}
 	err    error
@@ -170,8 +171,25 @@ func (s *Server) Stderr() string {
 	return s.stderr.String()
 }
 
+// Kill crashes the server (SIGKILL): connections drop without the
+// protoo close code 4000, as when a server machine dies. A later Stop is a
+// no-op.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	s.killed = true
+	s.mu.Unlock()
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
 // Stop sends SIGTERM and waits (up to 10 s) for the server to exit.
 func (s *Server) Stop() error {
+	s.mu.Lock()
+	killed := s.killed
+	s.mu.Unlock()
+	if killed {
+		return nil
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
