@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/callctl/callctl/pkg/sdk"
 )
 
 // IO are the process streams, injectable for tests.
@@ -47,6 +49,7 @@ A running join is controlled from other shells with sessions, leave, mute,
 unmute and stats; each prints one JSON result on stdout.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       sdk.Version,
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
