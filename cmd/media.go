@@ -28,9 +28,9 @@ type mediaOptions struct {
 }
 
 func (m *mediaOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&m.video, "video", "test", "video source: test (synthetic moving picture) or none")
-	f.StringVar(&m.audio, "audio", "tone", "audio source: tone (synthetic beeps, Opus) or none")
-	f.StringVar(&m.codec, "codec", "vp8", "video codec: vp8")
+	f.StringVar(&m.video, "video", "test", "video source: test (synthetic moving picture), camera[:DEVICE], file:PATH (IVF/Annex-B clip, or a simulcast set: see callctl clips) or none")
+	f.StringVar(&m.audio, "audio", "tone", "audio source: tone (synthetic beeps), mic[:DEVICE], file:PATH (Ogg Opus) or none")
+	f.StringVar(&m.codec, "codec", "vp8", "video codec: vp8 or h264 (for test and camera; files carry their own)")
 	f.IntVar(&m.width, "width", 640, "video width (the top simulcast layer)")
 	f.IntVar(&m.height, "height", 360, "video height (the top simulcast layer)")
 	f.IntVar(&m.fps, "fps", 30, "video frame rate")
@@ -45,14 +45,20 @@ func (m *mediaOptions) validate() error {
 	if m.noSimulcast {
 		m.simulcast = false
 	}
-	if m.video != "test" && m.video != "none" {
-		return fmt.Errorf("--video %q: want test or none", m.video)
+	if kind, _ := splitSource(m.video); kind != "test" && kind != "camera" && kind != "file" && kind != "none" {
+		return fmt.Errorf("--video %q: want test, camera[:DEVICE], file:PATH or none", m.video)
 	}
-	if m.audio != "tone" && m.audio != "none" {
-		return fmt.Errorf("--audio %q: want tone or none", m.audio)
+	if kind, arg := splitSource(m.video); kind == "file" && arg == "" {
+		return errors.New("--video file:PATH needs a path")
 	}
-	if m.codec = strings.ToLower(m.codec); m.codec != capture.CodecVP8 {
-		return fmt.Errorf("--codec %q: want vp8", m.codec)
+	if kind, _ := splitSource(m.audio); kind != "tone" && kind != "mic" && kind != "file" && kind != "none" {
+		return fmt.Errorf("--audio %q: want tone, mic[:DEVICE], file:PATH or none", m.audio)
+	}
+	if kind, arg := splitSource(m.audio); kind == "file" && arg == "" {
+		return errors.New("--audio file:PATH needs a path")
+	}
+	if m.codec = strings.ToLower(m.codec); m.codec != capture.CodecVP8 && m.codec != capture.CodecH264 {
+		return fmt.Errorf("--codec %q: want vp8 or h264", m.codec)
 	}
 	if m.width <= 0 || m.height <= 0 || m.width%2 != 0 || m.height%2 != 0 || m.fps <= 0 || m.fps > 60 {
 		return errors.New("--width/--height must be positive even numbers and --fps 1..60")
@@ -65,6 +71,12 @@ func (m *mediaOptions) validate() error {
 		m.layers = &l
 	}
 	return nil
+}
+
+// splitSource splits "kind:arg" (e.g. "file:clips/a.ivf", "camera:video0").
+func splitSource(s string) (kind, arg string) {
+	kind, arg, _ = strings.Cut(s, ":")
+	return kind, arg
 }
 
 // parseLayers reads SPATIAL[:TEMPORAL].
@@ -83,31 +95,61 @@ func parseLayers(s string) (sdk.Layers, error) {
 	return l, nil
 }
 
+// sources opens what --audio and --video name. A missing device or an
+// unreadable file is a usage error: the flags asked for something this
+// machine does not have.
 func (m *mediaOptions) sources() (audio, video sdk.MediaSource, err error) {
-	if m.audio == "tone" {
-		a, err := capture.NewToneAudio(capture.AudioOptions{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("audio source: %w", err)
-		}
-		audio = a
+	audio, err = m.audioSource()
+	if err != nil {
+		return nil, nil, &usageError{fmt.Errorf("--audio %s: %w", m.audio, err)}
 	}
-	if m.video == "test" {
-		layers := 1
-		if m.simulcast {
-			layers = 3
+	video, err = m.videoSource()
+	if err != nil {
+		if audio != nil {
+			_ = audio.Close()
 		}
-		v, err := capture.NewSyntheticVideo(capture.VideoOptions{
-			Width: m.width, Height: m.height, FPS: m.fps, Codec: m.codec, Layers: layers,
-		})
-		if err != nil {
-			if audio != nil {
-				_ = audio.Close()
-			}
-			return nil, nil, &usageError{fmt.Errorf("video source: %w", err)}
-		}
-		video = v
+		return nil, nil, &usageError{fmt.Errorf("--video %s: %w", m.video, err)}
 	}
 	return audio, video, nil
+}
+
+func (m *mediaOptions) audioSource() (sdk.MediaSource, error) {
+	kind, arg := splitSource(m.audio)
+	switch kind {
+	case "tone":
+		return capture.NewToneAudio(capture.AudioOptions{})
+	case "mic":
+		return capture.NewMicrophoneAudio(capture.MicrophoneOptions{Device: arg})
+	case "file":
+		return capture.NewFileAudio(capture.AudioFileOptions{Path: arg})
+	default:
+		return nil, nil
+	}
+}
+
+func (m *mediaOptions) videoSource() (sdk.MediaSource, error) {
+	layers := 1
+	if m.simulcast {
+		layers = 3
+	}
+	vo := capture.VideoOptions{Width: m.width, Height: m.height, FPS: m.fps, Codec: m.codec, Layers: layers}
+	kind, arg := splitSource(m.video)
+	switch kind {
+	case "test":
+		return capture.NewSyntheticVideo(vo)
+	case "camera":
+		return capture.NewCameraVideo(capture.CameraOptions{Device: arg, VideoOptions: vo})
+	case "file":
+		// --codec picks the set in a directory holding both; files
+		// named explicitly carry their own codec.
+		fo := capture.FileOptions{Path: arg, Codec: m.codec}
+		if !m.simulcast {
+			fo.Layers = 1
+		}
+		return capture.NewFileVideo(fo)
+	default:
+		return nil, nil
+	}
 }
 
 func (m *mediaOptions) sink() (sdk.ReceiveSink, error) {

@@ -76,6 +76,7 @@ unmute and stats; each prints one JSON result on stdout.`,
 	root.AddCommand(newJoinCmd(io, g))
 	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io), newStatsCmd(io))
 	root.AddCommand(newMuteCmds(io)...)
+	root.AddCommand(newDevicesCmd(io), newClipsCmd(io))
 	root.AddCommand(newHelpTopics(io)...)
 	registerCompletions(root)
 	return root

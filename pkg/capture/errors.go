@@ -11,4 +11,10 @@ var (
 	ErrUnsupportedCodec = errors.New("capture: unsupported codec")
 	// ErrInvalidOptions wraps every option validation error.
 	ErrInvalidOptions = errors.New("capture: invalid options")
+	// ErrInvalidMedia wraps errors about a media file that cannot be
+	// played: unknown format, truncated, no key frame.
+	ErrInvalidMedia = errors.New("capture: invalid media file")
+	// ErrNoDevice is returned when no camera or microphone (or none
+	// matching the requested one) is available.
+	ErrNoDevice = errors.New("capture: no device")
 )

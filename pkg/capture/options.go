@@ -8,7 +8,8 @@ import (
 
 // Codec names accepted in VideoOptions.Codec.
 const (
-	CodecVP8 = "vp8"
+	CodecVP8  = "vp8"
+	CodecH264 = "h264"
 )
 
 // Defaults applied by NewSyntheticVideo and NewToneAudio to zero options.
@@ -30,6 +31,10 @@ const (
 	DefaultToneOffDuration = time.Second
 )
 
+// h264MaxMacroblocks is the frame size limit of H.264 level 5.2, the
+// highest openh264 encodes.
+const h264MaxMacroblocks = 36864
+
 // simulcastRIDs are the RIDs of the three simulcast tracks, low to high.
 var simulcastRIDs = [...]string{"r0", "r1", "r2"}
 
@@ -40,7 +45,8 @@ type VideoOptions struct {
 	Width, Height int
 	// FPS is the frame rate of every layer, 1 to 60. Default 30.
 	FPS int
-	// Codec is the video codec; only "vp8" (the default) is implemented.
+	// Codec is the video codec: "vp8" (the default, libvpx) or "h264"
+	// (openh264, constrained baseline).
 	Codec string
 	// Layers is 1 (default, no simulcast) or 3: simulcast of quarter, half
 	// and full resolution, each from the same generated frames with its own
@@ -84,12 +90,15 @@ func (o VideoOptions) withDefaults() (VideoOptions, error) {
 	}
 
 	switch {
-	case o.Codec != CodecVP8:
-		return o, fmt.Errorf("%w %q (only %q is implemented)", ErrUnsupportedCodec, o.Codec, CodecVP8)
+	case o.Codec != CodecVP8 && o.Codec != CodecH264:
+		return o, fmt.Errorf("%w %q (want %q or %q)", ErrUnsupportedCodec, o.Codec, CodecVP8, CodecH264)
 	case o.Width <= 0 || o.Height <= 0 || o.Width%2 != 0 || o.Height%2 != 0:
 		return o, fmt.Errorf("%w: size %dx%d: width and height must be positive and even", ErrInvalidOptions, o.Width, o.Height)
-	case o.Width > 16383 || o.Height > 16383:
+	case o.Codec == CodecVP8 && (o.Width > 16383 || o.Height > 16383):
 		return o, fmt.Errorf("%w: size %dx%d exceeds VP8's 16383x16383", ErrInvalidOptions, o.Width, o.Height)
+	case o.Codec == CodecH264 && (o.Width > 4096 || o.Height > 4096 || (o.Width+15)/16*((o.Height+15)/16) > h264MaxMacroblocks):
+		return o, fmt.Errorf("%w: size %dx%d exceeds H.264 level 5.2 (at most 4096 wide or high, %d macroblocks)",
+			ErrInvalidOptions, o.Width, o.Height, h264MaxMacroblocks)
 	case o.FPS < 1 || o.FPS > 60:
 		return o, fmt.Errorf("%w: fps %d not in 1..60", ErrInvalidOptions, o.FPS)
 	case o.Layers != 1 && o.Layers != 3:

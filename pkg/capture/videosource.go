@@ -17,9 +17,10 @@ var (
 	_ sdk.LayeredSource = (*VideoSource)(nil)
 )
 
-// VideoSource is a synthetic video source: it renders the test picture in
-// real time, encodes it into one or three (simulcast) layers and writes the
-// frames into a webrtc.TrackLocalStaticSample per layer.
+// VideoSource is a live video source: it renders the test picture (or takes
+// the latest camera picture) in real time, encodes it into one or three
+// (simulcast) layers with VP8 or H264 and writes the frames into a
+// webrtc.TrackLocalStaticSample per layer.
 //
 // One pacing goroutine renders each frame once at full size and scales it
 // down for the lower layers; every layer has its own encoding goroutine, fed
@@ -28,12 +29,12 @@ var (
 // that frame (counted in FramesDropped), so a slow top layer never holds
 // back the lower ones.
 type VideoSource struct {
-	opts    VideoOptions
-	codec   webrtc.RTPCodecCapability
-	clock   clock
-	picture *picture
-	layers  []*videoLayer // low to high
-	run     runner
+	opts   VideoOptions
+	codec  webrtc.RTPCodecCapability
+	clock  clock
+	input  videoInput
+	layers []*videoLayer // low to high
+	run    runner
 
 	paused atomic.Bool
 
@@ -80,16 +81,22 @@ func NewSyntheticVideo(opts VideoOptions) (*VideoSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newVideoSource(opts, newPicture(opts.Width, opts.Height, opts.FPS))
+}
+
+// newVideoSource creates a source encoding the pictures of input; opts has
+// its defaults filled in.
+func newVideoSource(opts VideoOptions, input videoInput) (*VideoSource, error) {
 	sizes, err := opts.layerSizes()
 	if err != nil {
 		return nil, err
 	}
 	s := &VideoSource{
-		opts:    opts,
-		codec:   webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
-		clock:   clock{rate: int64(opts.FPS)},
-		picture: newPicture(opts.Width, opts.Height, opts.FPS),
-		spare:   make([]*image.YCbCr, len(sizes)),
+		opts:  opts,
+		codec: videoCodec(opts.Codec),
+		clock: clock{rate: int64(opts.FPS)},
+		input: input,
+		spare: make([]*image.YCbCr, len(sizes)),
 	}
 	keyFrameEvery := max(1, int(opts.KeyFrameInterval.Seconds()*float64(opts.FPS)+0.5))
 	for i, size := range sizes {
@@ -120,7 +127,7 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 	if err != nil {
 		return nil, fmt.Errorf("capture: video track: %w", err)
 	}
-	enc, err := newVP8Encoder(videoEncoderConfig{
+	enc, err := newVideoEncoder(s.opts.Codec, videoEncoderConfig{
 		width:         width,
 		height:        height,
 		fps:           s.opts.FPS,
@@ -148,7 +155,8 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 // Kind returns webrtc.RTPCodecTypeVideo.
 func (s *VideoSource) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
 
-// Codec returns video/VP8 at 90 kHz.
+// Codec returns video/VP8 or video/H264 (constrained baseline,
+// packetization-mode 1) at 90 kHz.
 func (s *VideoSource) Codec() webrtc.RTPCodecCapability { return s.codec }
 
 // Tracks returns one *webrtc.TrackLocalStaticSample per layer, low to high.
@@ -177,6 +185,9 @@ func (s *VideoSource) Options() VideoOptions { return s.opts }
 // done or Close.
 func (s *VideoSource) Start(ctx context.Context) error {
 	loops := []func(context.Context){func(ctx context.Context) { pace(ctx, s.clock, s.tick) }}
+	if in, ok := s.input.(runningInput); ok {
+		loops = append(loops, in.run)
+	}
 	for _, l := range s.layers {
 		loops = append(loops, l.encodeLoop)
 	}
@@ -214,6 +225,11 @@ func (s *VideoSource) Close() error {
 
 func (s *VideoSource) closeEncoders() error {
 	var errs []error
+	if in, ok := s.input.(runningInput); ok {
+		if err := in.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, l := range s.layers {
 		if err := l.enc.close(); err != nil {
 			errs = append(errs, fmt.Errorf("capture: close %dx%d encoder: %w", l.info.Width, l.info.Height, err))
@@ -253,7 +269,7 @@ func (s *VideoSource) tick(slot, missed int64) {
 
 	// Render once at full size, then scale down layer by layer.
 	top := len(s.layers) - 1
-	s.picture.render(s.frames[top], slot)
+	s.input.render(s.frames[top], slot)
 	for i := top - 1; i >= 0; i-- {
 		downscale(s.frames[i], s.frames[i+1])
 	}

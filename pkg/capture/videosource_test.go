@@ -18,7 +18,7 @@ func TestVideoOptions(t *testing.T) {
 		opts VideoOptions
 		want error
 	}{
-		{"h264 not implemented", VideoOptions{Codec: "h264"}, ErrUnsupportedCodec},
+		{"unknown codec", VideoOptions{Codec: "vp9"}, ErrUnsupportedCodec},
 		{"odd width", VideoOptions{Width: 641, Height: 360}, ErrInvalidOptions},
 		{"width only", VideoOptions{Width: 640}, ErrInvalidOptions},
 		{"two layers", VideoOptions{Layers: 2}, ErrInvalidOptions},
@@ -157,6 +157,7 @@ func TestVideoBitrate(t *testing.T) {
 	}{
 		{"640x360@30 500k", VideoOptions{Width: 640, Height: 360, FPS: 30, Bitrates: []int{500_000}}},
 		{"640x360@15 simulcast", VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3}},
+		{"640x360@30 h264 simulcast", VideoOptions{Codec: "h264", Width: 640, Height: 360, FPS: 30, Layers: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel either: see above.
