@@ -1,4 +1,4 @@
-// Command callctl is a headless softphone for mediasoup calls.
+// Command callctl is a headless softphone for mediasoup calls: see README.md.
 package main
 
 import (

@@ -18,7 +18,8 @@ import (
 	"github.com/callctl/callctl/pkg/sdk/internal/queue"
 )
 
-// Client is one participant. It joins one call at a time.
+// Client is one participant in one call (a Client joins once; create
+// another for the next call).
 //
 // Concurrency: every signaling message, user call and pion callback runs as
 // a task on one serialized queue, so transports, producers and consumers
