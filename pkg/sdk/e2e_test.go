@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -242,9 +243,11 @@ func fakeTransport(id string) map[string]any {
 	}
 }
 
-func TestJoinServerErrorResponse(t *testing.T) {
-	leakCheck(t)
-	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+// fakeJoinServer answers getRouterRtpCapabilities and
+// createWebRtcTransport like a server, and hands join to onJoin; it stops
+// serving the connection when onJoin returns false.
+func fakeJoinServer(t *testing.T, onJoin func(c *sdktest.FakeConn, req sdktest.FakeRequest) bool) string {
+	return sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
 		for {
 			req, ok := c.ReadRequest()
 			if !ok {
@@ -254,11 +257,21 @@ func TestJoinServerErrorResponse(t *testing.T) {
 			case "getRouterRtpCapabilities":
 				c.Respond(req, fakeRouterCaps)
 			case "createWebRtcTransport":
-				c.Respond(req, fakeTransport("t"+req.Method))
+				c.Respond(req, fakeTransport("t-"+fmt.Sprint(req.ID)))
 			case "join":
-				c.RespondError(req, 403, "room is full")
+				if !onJoin(c, req) {
+					return
+				}
 			}
 		}
+	})
+}
+
+func TestJoinServerErrorResponse(t *testing.T) {
+	leakCheck(t)
+	url := fakeJoinServer(t, func(c *sdktest.FakeConn, req sdktest.FakeRequest) bool {
+		c.RespondError(req, 403, "room is full")
+		return true
 	})
 	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
 	r := record(c)
@@ -335,24 +348,11 @@ func TestMalformedAndUnexpectedMessagesAreNotFatal(t *testing.T) {
 
 func TestServerClosesSession(t *testing.T) {
 	leakCheck(t)
-	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
-		for {
-			req, ok := c.ReadRequest()
-			if !ok {
-				return
-			}
-			switch req.Method {
-			case "getRouterRtpCapabilities":
-				c.Respond(req, fakeRouterCaps)
-			case "createWebRtcTransport":
-				c.Respond(req, fakeTransport("t1"))
-			case "join":
-				c.Respond(req, map[string]any{"peers": []any{}})
-				time.Sleep(100 * time.Millisecond)
-				c.Close(4000, "closed by protoo-server")
-				return
-			}
-		}
+	url := fakeJoinServer(t, func(c *sdktest.FakeConn, req sdktest.FakeRequest) bool {
+		c.Respond(req, map[string]any{"peers": []any{}})
+		time.Sleep(100 * time.Millisecond)
+		c.Close(4000, "closed by protoo-server")
+		return false
 	})
 	c, _ := sdk.NewClient(sdk.Config{ServerURL: url, ICE: sdk.LoopbackICE()})
 	r := record(c)
