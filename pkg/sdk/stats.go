@@ -108,11 +108,15 @@ func (c *Client) Stats(ctx context.Context) (CallStats, error) {
 
 func (cl *call) stats() CallStats {
 	s := CallStats{Time: time.Now().UTC(), Transports: []TransportStats{}, Producers: []ProducerStats{}, Consumers: []ConsumerStats{}}
-	if cl.send != nil {
-		s.Transports = append(s.Transports, transportStats("send", cl.send.pc, cl.send.pc.GetStats()))
-	}
-	if cl.recv != nil {
-		s.Transports = append(s.Transports, transportStats("recv", cl.recv.pc, cl.recv.pc.GetStats()))
+	for _, t := range []struct {
+		name string
+		pc   *webrtc.PeerConnection
+	}{{"send", cl.sendPC()}, {"recv", cl.recvPC()}} {
+		// A closed connection (the server went away) has nothing to report,
+		// and asking would only make pion log errors.
+		if t.pc != nil && t.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
+			s.Transports = append(s.Transports, transportStats(t.name, t.pc, t.pc.GetStats()))
+		}
 	}
 	for _, kind := range []string{"audio", "video"} {
 		p := cl.producers[kind]
@@ -186,4 +190,18 @@ func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsR
 		}
 	}
 	return ts
+}
+
+func (cl *call) sendPC() *webrtc.PeerConnection {
+	if cl.send == nil {
+		return nil
+	}
+	return cl.send.pc
+}
+
+func (cl *call) recvPC() *webrtc.PeerConnection {
+	if cl.recv == nil {
+		return nil
+	}
+	return cl.recv.pc
 }
