@@ -273,11 +273,18 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		expectDeadline = t.C
 	}
 
+	// While joining, a signal or `callctl leave` cancels the join. The
+	// watcher reports what it consumed, so a signal that lands just as the
+	// join completes is not lost.
 	joinCtx, cancelJoin := context.WithCancel(ctx)
 	defer cancelJoin()
+	interrupted := make(chan string, 1)
+	watcherDone := make(chan struct{})
 	go func() {
+		defer close(watcherDone)
 		select {
 		case <-sigs:
+			interrupted <- "signal"
 			cancelJoin()
 		case <-ctl.leaveRequested():
 			cancelJoin()
@@ -289,10 +296,17 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		left, trigger := <-pumpDone, ""
 		code := exitCodeFor(err)
 		if errors.Is(err, context.Canceled) {
+			<-watcherDone
 			code = ExitInterrupted
-			if ctl.wantsLeave() {
+			select {
+			case trigger = <-interrupted: // the first signal: a requested leave
+			default:
+				if ctl.wantsLeave() {
+					trigger = "leave"
+				}
+			}
+			if trigger != "" {
 				code, left.Reason, left.Error = ExitOK, sdk.LeftRequested, ""
-				trigger = "leave"
 			}
 		}
 		finish(out, left, code, trigger)
@@ -302,6 +316,7 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 		return &silentError{withCode(code, err)}
 	}
 	cancelJoin()
+	<-watcherDone
 	ctl.setJoined()
 	log.Info("joined", "room", o.room, "user", o.user)
 
@@ -353,6 +368,11 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 	}
 
 	code, trigger := ExitOK, ""
+	select {
+	case trigger = <-interrupted: // signalled at the very end of the join
+		log.Info("leaving on signal")
+	default:
+	}
 	var missing []string
 	for trigger == "" {
 		if passed && o.expect.ExitOnPass {

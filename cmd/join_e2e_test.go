@@ -424,3 +424,25 @@ func TestJoinFailsOverToFallbackServer(t *testing.T) {
 		t.Error("no reconnecting status event")
 	}
 }
+
+// SIGINT while the join is still in progress (the server never answers
+// join) is a requested leave: exit 0, not 130.
+func TestJoinSIGINTWhileJoining(t *testing.T) {
+	url := sdktest.NewFakeServer(t, func(c *sdktest.FakeConn) {
+		for {
+			if _, ok := c.ReadRequest(); !ok { // never answers
+				return
+			}
+		}
+	})
+	p := start(t, "join", "--server", url, "--room", "r", "--user", "u", "--video", "none", "--audio", "none")
+	p.waitFor("connection.status", 10*time.Second, func(m map[string]any) bool { return m["status"] == "connected" })
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(10 * time.Second); code != ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, p.stderr.String())
+	}
+	p.checkStream("r-u", ExitOK)
+	if l := p.find("left", nil); len(l) != 1 || l[0]["reason"] != "requested" || l[0]["trigger"] != "signal" {
+		t.Errorf("left %v", l)
+	}
+}
