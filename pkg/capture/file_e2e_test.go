@@ -2,6 +2,8 @@ package capture
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +18,18 @@ import (
 // may be nil) and receives into sink (may be nil).
 func joinWith(t *testing.T, url, room, user string, audio, video sdk.MediaSource, sink sdk.ReceiveSink) *sdk.Client {
 	t.Helper()
-	c, err := sdk.NewClient(sdk.Config{ServerURL: url, Audio: audio, Video: video, Sink: sink, ICE: sdk.LoopbackICE()})
+	return joinConfig(t, sdk.Config{ServerURL: url, Audio: audio, Video: video, Sink: sink}, room, user)
+}
+
+// joinConfig joins with cfg on loopback (SDK logs on stderr with
+// CALLCTL_TEST_DEBUG), drains the events, and leaves at the end of the test.
+func joinConfig(t *testing.T, cfg sdk.Config, room, user string) *sdk.Client {
+	t.Helper()
+	cfg.ICE = sdk.LoopbackICE()
+	if os.Getenv("CALLCTL_TEST_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := sdk.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,41 +26,13 @@ func joinPublisher(t *testing.T, url, room, user string, vo VideoOptions) *sdk.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := sdk.Config{ServerURL: url, Audio: audio, Video: video, ICE: sdk.LoopbackICE()}
-	if os.Getenv("CALLCTL_TEST_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	c, err := sdk.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for range c.Events() {
-		}
-	}()
-	if err := c.JoinCall(context.Background(), room, user, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.LeaveCall(context.Background()) })
-	return c
+	return joinWith(t, url, room, user, audio, video, nil)
 }
 
 // joinSubscriber joins a receive-only participant with a sink.
 func joinSubscriber(t *testing.T, url, room string, sink sdk.ReceiveSink, layers *sdk.Layers) *sdk.Client {
 	t.Helper()
-	c, err := sdk.NewClient(sdk.Config{ServerURL: url, Sink: sink, VideoLayers: layers, ICE: sdk.LoopbackICE()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for range c.Events() {
-		}
-	}()
-	if err := c.JoinCall(context.Background(), room, "sub", ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.LeaveCall(context.Background()) })
-	return c
+	return joinConfig(t, sdk.Config{ServerURL: url, Sink: sink, VideoLayers: layers}, room, "sub")
 }
 
 // waitStats polls the subscriber's stats until pred holds for the
