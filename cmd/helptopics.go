@@ -50,7 +50,7 @@ Types: connection.status, joined, participant.joined, participant.left,
 producer.created, producer.paused, producer.resumed, producer.closed,
 consumer.created, consumer.paused, consumer.resumed, consumer.closed,
 consumer.media (first RTP packet of a consumer), consumer.layers,
-active_speaker, transport.state, reconnected, stats, error, control, expect.passed,
+consumer.adapted, active_speaker, transport.state, reconnected, stats, error, control, expect.passed,
 expect.failed, left (always last; carries the exit code).
 
   control        a control command changed the session (callctl mute, unmute,

@@ -238,7 +238,7 @@ func runJoin(ctx context.Context, io IO, log *slog.Logger, o *joinOptions) error
 	}
 	client, err := sdk.NewClient(sdk.Config{
 		ServerURL: o.server, Origin: o.origin, TLS: tlsCfg,
-		Audio: audio, Video: video, Sink: sink, VideoLayers: o.media.layers, ICE: o.iceConfig(), Logger: log,
+		Audio: audio, Video: video, Sink: sink, VideoLayers: o.media.layers, AdaptiveLayers: o.media.adaptive, ICE: o.iceConfig(), Logger: log,
 		Reconnect: sdk.ReconnectConfig{MaxAttempts: o.reconnectAttempts, FallbackURLs: o.fallbackServers},
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ type mediaOptions struct {
 	videoLayer         string
 	record             string
 	noDecode           bool
+	adaptive           bool
 
 	layers *sdk.Layers // parsed --video-layer
 }
@@ -37,6 +38,7 @@ func (m *mediaOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&m.simulcast, "simulcast", true, "send 3 simulcast layers (quarter, half, full resolution); --simulcast=false or --no-simulcast sends one")
 	f.BoolVar(&m.noSimulcast, "no-simulcast", false, "send one video layer (same as --simulcast=false)")
 	f.StringVar(&m.videoLayer, "video-layer", "", "preferred layer of received video: SPATIAL[:TEMPORAL], e.g. 0 for the lowest resolution")
+	f.BoolVar(&m.adaptive, "adaptive-layers", false, "lower a received simulcast video's layer when it loses packets or freezes, raise it after 10 s of calm (ignored with --video-layer)")
 	f.StringVar(&m.record, "record", "", "write every received track to a file in this directory (VP8 .ivf, H264 .h264, Opus .ogg)")
 	f.BoolVar(&m.noDecode, "no-decode", false, "do not decode received media (no frame or audio-level statistics)")
 }

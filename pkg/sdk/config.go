@@ -34,6 +34,13 @@ type Config struct {
 	// (setConsumerPreferredLayers) as soon as it is created.
 	VideoLayers *Layers
 
+	// AdaptiveLayers lets the client lower a simulcast consumer's
+	// preferred spatial layer when its stream loses packets or its decoder
+	// (the Sink) freezes, and raise it again after 10 s of calm. An
+	// explicit SetPreferredLayers/SetVideoLayers/VideoLayers choice turns
+	// it off for that consumer.
+	AdaptiveLayers bool
+
 	// ICE controls candidate gathering.
 	ICE ICEConfig
 

@@ -25,6 +25,7 @@ func (c *Client) SetPreferredLayers(ctx context.Context, consumerID string, l La
 		if cons == nil {
 			return fmt.Errorf("%w: %s", ErrNoSuchConsumer, consumerID)
 		}
+		cons.adapter = nil // an explicit choice ends adaptation
 		return cl.setPreferredLayers(ctx, cons, l)
 	})
 }
@@ -36,6 +37,7 @@ func (c *Client) SetVideoLayers(ctx context.Context, l Layers) error {
 		cl.videoLayers = &l
 		for _, cons := range cl.consumers {
 			if cons.kind == "video" {
+				cons.adapter = nil // an explicit choice ends adaptation
 				if err := cl.setPreferredLayers(ctx, cons, l); err != nil {
 					return err
 				}
@@ -144,9 +146,11 @@ func (cl *call) startSampler() {
 			case <-cl.ctx.Done():
 				return
 			case <-t.C:
-				_ = cl.q.Add(func(context.Context) {
-					if !cl.ended {
+				_ = cl.q.Add(func(ctx context.Context) {
+					if !cl.ended && !cl.recovering {
+						now := time.Now()
 						cl.sampleRates()
+						cl.adaptLayers(ctx, now)
 					}
 				})
 			}

@@ -47,6 +47,7 @@ type consumer struct {
 	spatialLayer   *int
 	temporalLayer  *int
 	preferredLayer *int
+	adapter        *layerAdapter // nil unless Config.AdaptiveLayers and several spatial layers
 }
 
 type trackReceiverBox struct{ TrackReceiver }
@@ -210,6 +211,9 @@ func (cl *call) consume(ctx context.Context, d newConsumerData) (*consumer, erro
 	c := &consumer{
 		id: id, producerID: d.ProducerID, peerID: d.PeerID, kind: d.Kind, codec: d.RtpParameters.Codecs[0].MimeType,
 		typ: d.Type, mid: mid, ssrc: enc.SSRC, created: time.Now(), producerPaused: d.ProducerPaused,
+	}
+	if n := spatialLayers(enc.ScalabilityMode); cl.c.cfg.AdaptiveLayers && d.Kind == "video" && n > 1 && cl.videoLayers == nil {
+		c.adapter = newLayerAdapter(n - 1)
 	}
 	cl.consumers[id] = c
 	return c, nil
