@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 'use strict';
 
+// stdout carries exactly one line, the ready line (written with
+// fs.writeSync). Third-party logging that goes through console — mediasoup's
+// debug output under DEBUG=mediasoup* uses console.info — goes to stderr.
+for (const method of ['log', 'info', 'debug']) console[method] = console.error.bind(console);
+
 // callctl reference mediasoup room server.
 //
 // Speaks mediasoup-demo's protoo wire protocol (default: the JavaScript

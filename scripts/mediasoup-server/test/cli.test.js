@@ -81,3 +81,14 @@ test('listen port in use: non-zero exit, no ready line', async () => {
 		assert.equal((await srv.stop()).code, 0);
 	}
 });
+
+test('stdout stays the ready line only, even with mediasoup debug logging (DEBUG=mediasoup*)', async () => {
+	const srv = await startServer(['--workers', '1', '--log-level', 'debug'], { env: { DEBUG: 'mediasoup*' } });
+	const p = await ProtooPeer.connect(srv.url, { roomId: 'dbg', peerId: 'x' });
+	await p.request('getRouterRtpCapabilities');
+	p.close();
+	const { code, extraStdout } = await srv.stop();
+	assert.equal(code, 0);
+	assert.equal(extraStdout, '', 'nothing but the ready line on stdout');
+	assert.match(srv.stderr(), /mediasoup/, 'the debug output went to stderr');
+});
