@@ -114,14 +114,5 @@ func (s *AudioSource) tick(slot, missed int64) {
 	}
 	s.stats.framesDropped.Add(uint64(missed))
 	s.tone.fill(s.pcm.Data, slot*opusPacketSamples)
-	data, err := s.enc.encode(s.pcm)
-	if err != nil || len(data) == 0 {
-		if err != nil {
-			s.stats.encodeErrors.Add(1)
-		}
-		s.stats.framesDropped.Add(1)
-		return
-	}
-	s.stats.encoded(len(data), false)
-	s.out.write(slot, data)
+	sendOpus(s.enc, s.pcm, &s.stats, &s.out, slot)
 }

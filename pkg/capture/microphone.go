@@ -285,15 +285,6 @@ func (s *MicrophoneSource) encodeLoop(ctx context.Context) {
 			continue
 		}
 		copy(pcm.Data, chunk)
-		data, err := s.enc.encode(pcm)
-		if err != nil || len(data) == 0 {
-			if err != nil {
-				s.stats.encodeErrors.Add(1)
-			}
-			s.stats.framesDropped.Add(1)
-			continue
-		}
-		s.stats.encoded(len(data), false)
-		s.out.write(slot, data)
+		sendOpus(s.enc, pcm, &s.stats, &s.out, slot)
 	}
 }

@@ -58,3 +58,18 @@ func (e *opusEncoder) encode(pcm *wave.Int16Interleaved) ([]byte, error) {
 }
 
 func (e *opusEncoder) close() error { return e.rc.Close() }
+
+// sendOpus encodes one 20 ms chunk and writes the packet for RTP slot,
+// counting what happened: the one step every Opus source shares.
+func sendOpus(enc *opusEncoder, pcm *wave.Int16Interleaved, stats *layerCounters, out *trackWriter, slot int64) {
+	data, err := enc.encode(pcm)
+	if err != nil || len(data) == 0 {
+		if err != nil {
+			stats.encodeErrors.Add(1)
+		}
+		stats.framesDropped.Add(1)
+		return
+	}
+	stats.encoded(len(data), false)
+	out.write(slot, data)
+}
