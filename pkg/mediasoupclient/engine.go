@@ -1,4 +1,4 @@
-package sdk
+package mediasoupclient
 
 import (
 	"fmt"
@@ -9,18 +9,22 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
 )
 
-// localCodecs are the codecs this client can send and receive, with pion's
-// default payload types. Every PeerConnection registers exactly these, and
-// the device capabilities sent to the router are derived from the same list.
+// This file holds what every PeerConnection of a Device is built from:
+// the codecs and header extensions the client offers, pion's
+// interceptors, and the ICE settings.
+
+// videoFeedback is the RTCP feedback announced for every video codec.
 var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
 }
 
+// localCodecs are the codecs this client can send and receive, with pion's
+// default payload types. Every PeerConnection registers exactly these, and
+// the device capabilities are derived from the same list.
 func localCodecs() []webrtc.RTPCodecParameters {
 	video := func(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
 		return webrtc.RTPCodecParameters{
@@ -34,6 +38,9 @@ func localCodecs() []webrtc.RTPCodecParameters {
 			PayloadType:        webrtc.PayloadType(pt),
 		}
 	}
+	h264 := func(plid string) string {
+		return "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + plid
+	}
 	return []webrtc.RTPCodecParameters{
 		{
 			RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -45,10 +52,10 @@ func localCodecs() []webrtc.RTPCodecParameters {
 		video(96, webrtc.MimeTypeVP8, ""), rtx(97, 96),
 		video(98, webrtc.MimeTypeVP9, "profile-id=0"), rtx(99, 98),
 		video(100, webrtc.MimeTypeVP9, "profile-id=2"), rtx(101, 100),
-		video(102, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"), rtx(103, 102),
-		video(106, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"), rtx(107, 106),
-		video(127, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"), rtx(125, 127),
-		video(112, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"), rtx(113, 112),
+		video(102, webrtc.MimeTypeH264, h264("42001f")), rtx(103, 102),
+		video(106, webrtc.MimeTypeH264, h264("42e01f")), rtx(107, 106),
+		video(127, webrtc.MimeTypeH264, h264("4d001f")), rtx(125, 127),
+		video(112, webrtc.MimeTypeH264, h264("64001f")), rtx(113, 112),
 	}
 }
 
@@ -59,30 +66,30 @@ var localHeaderExtensions = []struct {
 	uri  string
 	kind webrtc.RTPCodecType
 }{
-	{ortc.URIMid, webrtc.RTPCodecTypeAudio},
-	{ortc.URIMid, webrtc.RTPCodecTypeVideo},
-	{ortc.URIAudioLevel, webrtc.RTPCodecTypeAudio},
-	{ortc.URITransportCC, webrtc.RTPCodecTypeAudio},
-	{ortc.URITransportCC, webrtc.RTPCodecTypeVideo},
+	{uriMid, webrtc.RTPCodecTypeAudio},
+	{uriMid, webrtc.RTPCodecTypeVideo},
+	{uriAudioLevel, webrtc.RTPCodecTypeAudio},
+	{uriTransportCC, webrtc.RTPCodecTypeAudio},
+	{uriTransportCC, webrtc.RTPCodecTypeVideo},
 }
 
-// localCapabilities is what mediasoup-client's Device calls the native
+// nativeCapabilities is what mediasoup-client's Device calls the native
 // capabilities, derived from localCodecs.
-func localCapabilities() ortc.RtpCapabilities {
-	caps := ortc.RtpCapabilities{}
+func nativeCapabilities() RtpCapabilities {
+	caps := RtpCapabilities{}
 	for _, c := range localCodecs() {
 		kind := strings.SplitN(c.MimeType, "/", 2)[0]
-		fb := make([]ortc.RtcpFeedback, 0, len(c.RTCPFeedback))
+		fb := make([]RtcpFeedback, 0, len(c.RTCPFeedback))
 		for _, f := range c.RTCPFeedback {
-			fb = append(fb, ortc.RtcpFeedback{Type: f.Type, Parameter: f.Parameter})
+			fb = append(fb, RtcpFeedback{Type: f.Type, Parameter: f.Parameter})
 		}
-		caps.Codecs = append(caps.Codecs, ortc.RtpCodecCapability{
+		caps.Codecs = append(caps.Codecs, RtpCodecCapability{
 			Kind: kind, MimeType: c.MimeType, PreferredPayloadType: int(c.PayloadType), ClockRate: int(c.ClockRate),
-			Channels: int(c.Channels), Parameters: ortc.ParseFmtp(c.SDPFmtpLine), RtcpFeedback: fb,
+			Channels: int(c.Channels), Parameters: parseFmtp(c.SDPFmtpLine), RtcpFeedback: fb,
 		})
 	}
 	for i, x := range localHeaderExtensions {
-		caps.HeaderExtensions = append(caps.HeaderExtensions, ortc.RtpHeaderExtension{
+		caps.HeaderExtensions = append(caps.HeaderExtensions, RtpHeaderExtension{
 			Kind: x.kind.String(), URI: x.uri, PreferredID: i + 1, Direction: "sendrecv",
 		})
 	}
@@ -103,12 +110,10 @@ type ICEConfig struct {
 	TCP bool
 	// PortMin/PortMax bound local UDP ports (0 = any).
 	PortMin, PortMax uint16
-	// Servers are STUN/TURN servers; mediasoup itself needs none.
-	Servers []webrtc.ICEServer
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
-// local reference server need.
+// server on the same machine need.
 func LoopbackICE() ICEConfig {
 	return ICEConfig{Interfaces: []string{"lo"}, IncludeLoopback: true, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
 }
@@ -132,23 +137,12 @@ func (h *statsHolder) get(ssrc uint32) *stats.Stats {
 
 // newAPI builds a pion API for one PeerConnection: a MediaEngine must not
 // be shared between PeerConnections. The interceptors are pion's defaults
-// (NACK, RTCP reports, simulcast header extensions, TWCC feedback) with
-// our own stats interceptor, whose per-SSRC counters the stats API reads.
-func (c *Client) newAPI(sending bool) (*webrtc.API, *statsHolder, error) {
-	me := &webrtc.MediaEngine{}
-	for _, codec := range localCodecs() {
-		typ := webrtc.RTPCodecTypeVideo
-		if strings.HasPrefix(codec.MimeType, "audio/") {
-			typ = webrtc.RTPCodecTypeAudio
-		}
-		if err := me.RegisterCodec(codec, typ); err != nil {
-			return nil, nil, fmt.Errorf("register codec %s: %w", codec.MimeType, err)
-		}
-	}
-	for _, x := range localHeaderExtensions {
-		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
-			return nil, nil, fmt.Errorf("register header extension: %w", err)
-		}
+// (NACK, RTCP reports, simulcast header extensions, TWCC feedback) plus a
+// stats interceptor whose per-SSRC counters GetStats reads.
+func newAPI(ic ICEConfig, logs logging.LoggerFactory, sending bool) (*webrtc.API, *statsHolder, error) {
+	me, err := newMediaEngine()
+	if err != nil {
+		return nil, nil, err
 	}
 	ir := &interceptor.Registry{}
 	holder := &statsHolder{}
@@ -162,24 +156,55 @@ func (c *Client) newAPI(sending bool) (*webrtc.API, *statsHolder, error) {
 		holder.mu.Unlock()
 	})
 	ir.Add(si)
-	for _, configure := range []func() error{
+	if err := configureInterceptors(me, ir, sending); err != nil {
+		return nil, nil, err
+	}
+	se, err := settingEngine(ic, logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), holder, nil
+}
+
+func newMediaEngine() (*webrtc.MediaEngine, error) {
+	me := &webrtc.MediaEngine{}
+	for _, codec := range localCodecs() {
+		typ := webrtc.RTPCodecTypeVideo
+		if strings.HasPrefix(codec.MimeType, "audio/") {
+			typ = webrtc.RTPCodecTypeAudio
+		}
+		if err := me.RegisterCodec(codec, typ); err != nil {
+			return nil, fmt.Errorf("register codec %s: %w", codec.MimeType, err)
+		}
+	}
+	for _, x := range localHeaderExtensions {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return nil, fmt.Errorf("register header extension: %w", err)
+		}
+	}
+	return me, nil
+}
+
+func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool) error {
+	steps := []func() error{
 		func() error { return webrtc.ConfigureNack(me, ir) },
 		func() error { return webrtc.ConfigureRTCPReports(ir) },
 		func() error { return webrtc.ConfigureSimulcastExtensionHeaders(me) },
 		func() error { return webrtc.ConfigureTWCCSender(me, ir) },
-		func() error {
-			if sending {
-				return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir)
-			}
-			return nil
-		},
-	} {
+	}
+	if sending {
+		steps = append(steps, func() error { return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir) })
+	}
+	for _, configure := range steps {
 		if err := configure(); err != nil {
-			return nil, nil, fmt.Errorf("interceptors: %w", err)
+			return fmt.Errorf("interceptors: %w", err)
 		}
 	}
+	return nil
+}
+
+func settingEngine(ic ICEConfig, logs logging.LoggerFactory) (webrtc.SettingEngine, error) {
 	se := webrtc.SettingEngine{}
-	ic := c.cfg.ICE
 	if len(ic.Interfaces) > 0 {
 		allowed := map[string]bool{}
 		for _, n := range ic.Interfaces {
@@ -207,15 +232,16 @@ func (c *Client) newAPI(sending bool) (*webrtc.API, *statsHolder, error) {
 	se.SetNetworkTypes(types)
 	if ic.PortMin != 0 || ic.PortMax != 0 {
 		if err := se.SetEphemeralUDPPortRange(ic.PortMin, ic.PortMax); err != nil {
-			return nil, nil, fmt.Errorf("port range: %w", err)
+			return se, fmt.Errorf("port range: %w", err)
 		}
 	}
-	// mediasoup-client's choice: we are the DTLS client on both transports.
+	// mediasoup-client's choice: the client is the DTLS client on both
+	// transports (send: our answer says passive; recv: pion answers active).
 	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
-		return nil, nil, err
+		return se, err
 	}
-	if c.cfg.pionLogs != nil {
-		se.LoggerFactory = c.cfg.pionLogs
+	if logs != nil {
+		se.LoggerFactory = logs
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), holder, nil
+	return se, nil
 }

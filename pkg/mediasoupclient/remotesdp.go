@@ -1,26 +1,25 @@
-// Package sdp builds the remote session descriptions that stand in for a
+// This file builds the remote session descriptions that stand in for a
 // mediasoup WebRtcTransport: the server speaks ORTC-style parameters (ICE,
-// DTLS, RTP), pion speaks SDP, and this package translates, the way
+// DTLS, RTP, SCTP), pion speaks SDP, and this file translates, the way
 // mediasoup-client's RemoteSdp does.
-package sdp
+
+package mediasoupclient
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
 )
 
-// Section is one m-section of the remote description.
-type Section struct {
+// mediaSection is one m-section of the remote description.
+type mediaSection struct {
 	MID  string
-	Kind string // "audio" or "video"
+	Kind string // "audio", "video" or "application" (DataChannels)
 	// Direction is the remote side's direction: "recvonly" for a section
 	// answering our send, "sendonly" for a consumer we receive, "inactive"
 	// for a closed one.
 	Direction  string
-	Codecs     []ortc.RtpCodecParameters
-	Extensions []ortc.RtpHeaderExtensionParameters
+	Codecs     []RtpCodecParameters
+	Extensions []RtpHeaderExtensionParameters
 	// Receive (consumer) sections describe the remote stream explicitly.
 	SSRC, RtxSSRC uint32
 	CNAME         string
@@ -30,21 +29,23 @@ type Section struct {
 	RIDs []string
 }
 
-// Remote is the remote description of one transport.
-type Remote struct {
-	ICE        ortc.IceParameters
-	Candidates []ortc.IceCandidate
-	DTLS       ortc.DtlsParameters
+// remoteSDP is the remote description of one transport.
+type remoteSDP struct {
+	ICE        IceParameters
+	Candidates []IceCandidate
+	DTLS       DtlsParameters
 	// Setup is the remote a=setup value: "passive" in answers (we are the
 	// DTLS client), "actpass" in offers.
 	Setup    string
-	Sections []*Section
+	Sections []*mediaSection
+	// SCTP is set when the server enabled DataChannels on the transport.
+	SCTP *SctpParameters
 
 	version int
 }
 
-// Section returns the section with mid, or nil.
-func (r *Remote) Section(mid string) *Section {
+// section returns the section with mid, or nil.
+func (r *remoteSDP) section(mid string) *mediaSection {
 	for _, s := range r.Sections {
 		if s.MID == mid {
 			return s
@@ -53,11 +54,8 @@ func (r *Remote) Section(mid string) *Section {
 	return nil
 }
 
-// UpdateICE replaces the ICE parameters (after restartIce).
-func (r *Remote) UpdateICE(p ortc.IceParameters) { r.ICE = p }
-
 // String renders the description; each call bumps the session version.
-func (r *Remote) String() string {
+func (r *remoteSDP) String() string {
 	r.version++
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
@@ -87,46 +85,31 @@ func (r *Remote) String() string {
 	return b.String()
 }
 
-func (r *Remote) writeSection(b *strings.Builder, s *Section) {
+func (r *remoteSDP) writeSection(b *strings.Builder, s *mediaSection) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format+"\r\n", args...) }
-	pts := make([]string, 0, len(s.Codecs))
-	for _, c := range s.Codecs {
-		pts = append(pts, fmt.Sprint(c.PayloadType))
+	if s.Kind == "application" {
+		w("m=application 7 UDP/DTLS/SCTP webrtc-datachannel")
+	} else {
+		pts := make([]string, 0, len(s.Codecs))
+		for _, c := range s.Codecs {
+			pts = append(pts, fmt.Sprint(c.PayloadType))
+		}
+		w("m=%s 7 UDP/TLS/RTP/SAVPF %s", s.Kind, strings.Join(pts, " "))
 	}
-	w("m=%s 7 UDP/TLS/RTP/SAVPF %s", s.Kind, strings.Join(pts, " "))
 	w("c=IN IP4 127.0.0.1")
 	w("a=mid:%s", s.MID)
-	w("a=ice-ufrag:%s", r.ICE.UsernameFragment)
-	w("a=ice-pwd:%s", r.ICE.Password)
-	for _, c := range r.Candidates {
-		line := fmt.Sprintf("a=candidate:%s 1 %s %d %s %d typ %s", c.Foundation, strings.ToLower(c.Protocol), c.Priority, c.Host(), c.Port, orDefault(c.Type, "host"))
-		if strings.EqualFold(c.Protocol, "tcp") {
-			line += " tcptype " + orDefault(c.TCPType, "passive")
+	r.writeTransport(w)
+	if s.Kind == "application" {
+		port, size := 5000, 262144
+		if r.SCTP != nil {
+			port, size = r.SCTP.Port, r.SCTP.MaxMessageSize
 		}
-		w("%s", line)
+		w("a=sctp-port:%d", port)
+		w("a=max-message-size:%d", size)
+		return
 	}
-	w("a=end-of-candidates")
-	w("a=ice-options:renomination")
-	w("a=setup:%s", r.Setup)
 	w("a=%s", s.Direction)
-	for _, c := range s.Codecs {
-		name := c.MimeType[strings.Index(c.MimeType, "/")+1:]
-		if c.Channels > 1 {
-			w("a=rtpmap:%d %s/%d/%d", c.PayloadType, name, c.ClockRate, c.Channels)
-		} else {
-			w("a=rtpmap:%d %s/%d", c.PayloadType, name, c.ClockRate)
-		}
-		if f := ortc.FormatFmtp(c.Parameters); f != "" {
-			w("a=fmtp:%d %s", c.PayloadType, f)
-		}
-		for _, fb := range c.RtcpFeedback {
-			if fb.Parameter != "" {
-				w("a=rtcp-fb:%d %s %s", c.PayloadType, fb.Type, fb.Parameter)
-			} else {
-				w("a=rtcp-fb:%d %s", c.PayloadType, fb.Type)
-			}
-		}
-	}
+	writeCodecs(w, s.Codecs)
 	for _, x := range s.Extensions {
 		w("a=extmap:%d %s", x.ID, x.URI)
 	}
@@ -139,28 +122,69 @@ func (r *Remote) writeSection(b *strings.Builder, s *Section) {
 		w("a=simulcast:recv %s", strings.Join(s.RIDs, ";"))
 	}
 	if s.SSRC != 0 && s.Direction != "inactive" {
-		if s.StreamID != "" || s.TrackID != "" {
-			w("a=msid:%s %s", orDefault(s.StreamID, "-"), s.TrackID)
+		writeSSRCs(w, s)
+	}
+}
+
+// writeTransport writes the ICE and DTLS attributes every section repeats.
+func (r *remoteSDP) writeTransport(w func(string, ...any)) {
+	w("a=ice-ufrag:%s", r.ICE.UsernameFragment)
+	w("a=ice-pwd:%s", r.ICE.Password)
+	for _, c := range r.Candidates {
+		line := fmt.Sprintf("a=candidate:%s 1 %s %d %s %d typ %s", c.Foundation, strings.ToLower(c.Protocol), c.Priority, c.Host(), c.Port, orDefault(c.Type, "host"))
+		if strings.EqualFold(c.Protocol, "tcp") {
+			line += " tcptype " + orDefault(c.TCPType, "passive")
 		}
-		if s.RtxSSRC != 0 {
-			w("a=ssrc-group:FID %d %d", s.SSRC, s.RtxSSRC)
+		w("%s", line)
+	}
+	w("a=end-of-candidates")
+	w("a=ice-options:renomination")
+	w("a=setup:%s", r.Setup)
+}
+
+func writeCodecs(w func(string, ...any), codecs []RtpCodecParameters) {
+	for _, c := range codecs {
+		name := c.MimeType[strings.Index(c.MimeType, "/")+1:]
+		if c.Channels > 1 {
+			w("a=rtpmap:%d %s/%d/%d", c.PayloadType, name, c.ClockRate, c.Channels)
+		} else {
+			w("a=rtpmap:%d %s/%d", c.PayloadType, name, c.ClockRate)
 		}
-		w("a=ssrc:%d cname:%s", s.SSRC, s.CNAME)
-		if s.RtxSSRC != 0 {
-			w("a=ssrc:%d cname:%s", s.RtxSSRC, s.CNAME)
+		if f := formatFmtp(c.Parameters); f != "" {
+			w("a=fmtp:%d %s", c.PayloadType, f)
+		}
+		for _, fb := range c.RtcpFeedback {
+			if fb.Parameter != "" {
+				w("a=rtcp-fb:%d %s %s", c.PayloadType, fb.Type, fb.Parameter)
+			} else {
+				w("a=rtcp-fb:%d %s", c.PayloadType, fb.Type)
+			}
 		}
 	}
 }
 
+func writeSSRCs(w func(string, ...any), s *mediaSection) {
+	if s.StreamID != "" || s.TrackID != "" {
+		w("a=msid:%s %s", orDefault(s.StreamID, "-"), s.TrackID)
+	}
+	if s.RtxSSRC != 0 {
+		w("a=ssrc-group:FID %d %d", s.SSRC, s.RtxSSRC)
+	}
+	w("a=ssrc:%d cname:%s", s.SSRC, s.CNAME)
+	if s.RtxSSRC != 0 {
+		w("a=ssrc:%d cname:%s", s.RtxSSRC, s.CNAME)
+	}
+}
+
 // pickFingerprint prefers sha-256 (universally supported), else the last.
-func pickFingerprint(fps []ortc.DtlsFingerprint) (ortc.DtlsFingerprint, bool) {
+func pickFingerprint(fps []DtlsFingerprint) (DtlsFingerprint, bool) {
 	for _, f := range fps {
 		if strings.EqualFold(f.Algorithm, "sha-256") {
 			return f, true
 		}
 	}
 	if len(fps) == 0 {
-		return ortc.DtlsFingerprint{}, false
+		return DtlsFingerprint{}, false
 	}
 	return fps[len(fps)-1], true
 }

@@ -1,8 +1,7 @@
-// Package ortc holds mediasoup's RTP, ICE and DTLS data types as they travel
-// in JSON, and the capability matching a mediasoup client performs: which of
-// the router's codecs and header extensions this client can send and
-// receive, and with which payload types and ids.
-package ortc
+// This file holds mediasoup's RTP, ICE, DTLS and SCTP data types as they
+// travel in JSON (mediasoup-client's types).
+
+package mediasoupclient
 
 import (
 	"sort"
@@ -136,10 +135,10 @@ type DtlsParameters struct {
 	Fingerprints []DtlsFingerprint `json:"fingerprints"`
 }
 
-// ParseFmtp turns an SDP fmtp line into Parameters the way mediasoup-client
+// parseFmtp turns an SDP fmtp line into Parameters the way mediasoup-client
 // does (sdp-transform): numeric values become numbers, except
 // profile-level-id which stays a string.
-func ParseFmtp(line string) Parameters {
+func parseFmtp(line string) Parameters {
 	p := Parameters{}
 	for _, part := range strings.Split(line, ";") {
 		part = strings.TrimSpace(part)
@@ -162,8 +161,8 @@ func ParseFmtp(line string) Parameters {
 	return p
 }
 
-// FormatFmtp is the inverse of ParseFmtp, with keys in a stable order.
-func FormatFmtp(p Parameters) string {
+// formatFmtp is the inverse of parseFmtp, with keys in a stable order.
+func formatFmtp(p Parameters) string {
 	keys := make([]string, 0, len(p))
 	for k := range p {
 		keys = append(keys, k)
@@ -225,3 +224,37 @@ func (p Parameters) Clone() Parameters {
 	}
 	return c
 }
+
+// NumSctpStreams is the number of SCTP streams each way.
+type NumSctpStreams struct {
+	OS  int `json:"OS"`
+	MIS int `json:"MIS"`
+}
+
+// SctpCapabilities are what a client announces for DataChannels.
+type SctpCapabilities struct {
+	NumStreams NumSctpStreams `json:"numStreams"`
+}
+
+// SctpParameters are a WebRtcTransport's SCTP association parameters.
+type SctpParameters struct {
+	Port           int  `json:"port"`
+	OS             int  `json:"OS"`
+	MIS            int  `json:"MIS"`
+	MaxMessageSize int  `json:"maxMessageSize"`
+	IsDataChannel  bool `json:"isDataChannel,omitempty"`
+}
+
+// SctpStreamParameters describe one DataChannel (one SCTP stream).
+type SctpStreamParameters struct {
+	StreamID          uint16  `json:"streamId"`
+	Ordered           *bool   `json:"ordered,omitempty"`
+	MaxPacketLifeTime *uint16 `json:"maxPacketLifeTime,omitempty"`
+	MaxRetransmits    *uint16 `json:"maxRetransmits,omitempty"`
+}
+
+// Media kinds, as mediasoup names them.
+const (
+	MediaKindAudio = "audio"
+	MediaKindVideo = "video"
+)

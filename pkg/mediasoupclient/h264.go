@@ -1,13 +1,13 @@
-package ortc
+package mediasoupclient
 
 import "strconv"
 
-// H264Profile is an H.264 profile as RFC 6184 profile-level-id encodes it.
-type H264Profile int
+// h264Profile is an H.264 profile as RFC 6184 profile-level-id encodes it.
+type h264Profile int
 
 // H.264 profiles distinguished by mediasoup and libwebrtc.
 const (
-	H264ProfileUnknown H264Profile = iota
+	H264ProfileUnknown h264Profile = iota
 	H264ProfileConstrainedBaseline
 	H264ProfileBaseline
 	H264ProfileMain
@@ -22,7 +22,7 @@ const (
 var profilePatterns = []struct {
 	idc     byte
 	pattern string
-	profile H264Profile
+	profile h264Profile
 }{
 	{0x42, "x1xx0000", H264ProfileConstrainedBaseline},
 	{0x4D, "1xxx0000", H264ProfileConstrainedBaseline},
@@ -35,9 +35,9 @@ var profilePatterns = []struct {
 	{0xF4, "00000000", H264ProfilePredictiveHigh444},
 }
 
-// ParseH264Profile extracts the profile from a profile-level-id such as
+// parseH264Profile extracts the profile from a profile-level-id such as
 // "42e01f". ok is false for malformed ids or unknown profiles.
-func ParseH264Profile(plid string) (H264Profile, bool) {
+func parseH264Profile(plid string) (h264Profile, bool) {
 	if len(plid) != 6 {
 		return H264ProfileUnknown, false
 	}

@@ -1,4 +1,4 @@
-package ortc
+package mediasoupclient
 
 import (
 	"errors"
@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// ExtendedCodec pairs a router codec with the local codec that matches it.
-type ExtendedCodec struct {
+// extendedCodec pairs a router codec with the local codec that matches it.
+type extendedCodec struct {
 	Kind                 string
 	MimeType             string
 	ClockRate            int
@@ -21,8 +21,8 @@ type ExtendedCodec struct {
 	RtcpFeedback         []RtcpFeedback
 }
 
-// ExtendedHeaderExtension is a header extension both sides know.
-type ExtendedHeaderExtension struct {
+// extendedHeaderExt is a header extension both sides know.
+type extendedHeaderExt struct {
 	Kind      string
 	URI       string
 	SendID    int // local id, used when sending
@@ -31,25 +31,25 @@ type ExtendedHeaderExtension struct {
 	Direction string // from the client's point of view
 }
 
-// ExtendedCapabilities is the result of matching local and router
+// extendedCaps is the result of matching local and router
 // capabilities, in the router's order of preference.
-type ExtendedCapabilities struct {
-	Codecs           []ExtendedCodec
-	HeaderExtensions []ExtendedHeaderExtension
+type extendedCaps struct {
+	Codecs           []extendedCodec
+	HeaderExtensions []extendedHeaderExt
 }
 
 // ErrNoCodec means no codec of a kind is usable with this router.
 var ErrNoCodec = errors.New("no matching codec")
 
-// IsRTX reports whether a mime type is an RTX codec.
-func IsRTX(mime string) bool { return strings.HasSuffix(strings.ToLower(mime), "/rtx") }
+// isRTX reports whether a mime type is an RTX codec.
+func isRTX(mime string) bool { return strings.HasSuffix(strings.ToLower(mime), "/rtx") }
 
 // Extend matches local capabilities against the router's (mediasoup-client
 // getExtendedRtpCapabilities).
-func Extend(local, remote RtpCapabilities) ExtendedCapabilities {
-	var ext ExtendedCapabilities
+func extendCapabilities(local, remote RtpCapabilities) extendedCaps {
+	var ext extendedCaps
 	for _, rc := range remote.Codecs {
-		if IsRTX(rc.MimeType) {
+		if isRTX(rc.MimeType) {
 			continue
 		}
 		for _, lc := range local.Codecs {
@@ -57,7 +57,7 @@ func Extend(local, remote RtpCapabilities) ExtendedCapabilities {
 			if !ok {
 				continue
 			}
-			ext.Codecs = append(ext.Codecs, ExtendedCodec{
+			ext.Codecs = append(ext.Codecs, extendedCodec{
 				Kind:              rc.Kind,
 				MimeType:          rc.MimeType,
 				ClockRate:         rc.ClockRate,
@@ -74,12 +74,12 @@ func Extend(local, remote RtpCapabilities) ExtendedCapabilities {
 	for i := range ext.Codecs {
 		ec := &ext.Codecs[i]
 		for _, lc := range local.Codecs {
-			if IsRTX(lc.MimeType) && int(lc.Parameters.Number("apt", -1)) == ec.LocalPayloadType {
+			if isRTX(lc.MimeType) && int(lc.Parameters.Number("apt", -1)) == ec.LocalPayloadType {
 				ec.LocalRtxPayloadType = lc.PreferredPayloadType
 			}
 		}
 		for _, rc := range remote.Codecs {
-			if IsRTX(rc.MimeType) && int(rc.Parameters.Number("apt", -1)) == ec.RemotePayloadType {
+			if isRTX(rc.MimeType) && int(rc.Parameters.Number("apt", -1)) == ec.RemotePayloadType {
 				ec.RemoteRtxPayloadType = rc.PreferredPayloadType
 			}
 		}
@@ -92,7 +92,7 @@ func Extend(local, remote RtpCapabilities) ExtendedCapabilities {
 			if lx.Kind != rx.Kind || lx.URI != rx.URI {
 				continue
 			}
-			ext.HeaderExtensions = append(ext.HeaderExtensions, ExtendedHeaderExtension{
+			ext.HeaderExtensions = append(ext.HeaderExtensions, extendedHeaderExt{
 				Kind:      rx.Kind,
 				URI:       rx.URI,
 				SendID:    lx.PreferredID,
@@ -123,7 +123,7 @@ type matchedParams struct{ local, remote Parameters }
 
 // matchCodec is mediasoup's strict codec match.
 func matchCodec(local, remote RtpCodecCapability) (matchedParams, bool) {
-	if !strings.EqualFold(local.MimeType, remote.MimeType) || IsRTX(local.MimeType) ||
+	if !strings.EqualFold(local.MimeType, remote.MimeType) || isRTX(local.MimeType) ||
 		local.ClockRate != remote.ClockRate || local.Channels != remote.Channels {
 		return matchedParams{}, false
 	}
@@ -133,8 +133,8 @@ func matchCodec(local, remote RtpCodecCapability) (matchedParams, bool) {
 		if lp.Number("packetization-mode", 0) != rp.Number("packetization-mode", 0) {
 			return matchedParams{}, false
 		}
-		lprof, lok := ParseH264Profile(lp.String("profile-level-id", "42e01f"))
-		rprof, rok := ParseH264Profile(rp.String("profile-level-id", "42e01f"))
+		lprof, lok := parseH264Profile(lp.String("profile-level-id", "42e01f"))
+		rprof, rok := parseH264Profile(rp.String("profile-level-id", "42e01f"))
 		if !lok || !rok || lprof != rprof {
 			return matchedParams{}, false
 		}
@@ -160,7 +160,7 @@ func reduceFeedback(a, b []RtcpFeedback) []RtcpFeedback {
 }
 
 // CanProduce reports whether any codec of kind matched.
-func (e ExtendedCapabilities) CanProduce(kind string) bool {
+func (e extendedCaps) CanProduce(kind string) bool {
 	for _, c := range e.Codecs {
 		if c.Kind == kind {
 			return true
@@ -172,7 +172,7 @@ func (e ExtendedCapabilities) CanProduce(kind string) bool {
 // RecvCapabilities are the capabilities sent in `join`: router payload types
 // and header-extension ids with local codec parameters, so that the router's
 // consumers match exactly what the local stack can receive.
-func (e ExtendedCapabilities) RecvCapabilities() RtpCapabilities {
+func (e extendedCaps) RecvCapabilities() RtpCapabilities {
 	caps := RtpCapabilities{Codecs: []RtpCodecCapability{}, HeaderExtensions: []RtpHeaderExtension{}}
 	for _, c := range e.Codecs {
 		caps.Codecs = append(caps.Codecs, RtpCodecCapability{
@@ -216,8 +216,8 @@ func (e ExtendedCapabilities) RecvCapabilities() RtpCapabilities {
 // router's first codec of that kind); for H264 fmtp selects the profile.
 // remote is the same with the router's codec parameters, used to build the
 // SDP answer.
-func (e ExtendedCapabilities) SendingParameters(kind string, match func(ExtendedCodec) bool) (local, remote RtpParameters, err error) {
-	var chosen *ExtendedCodec
+func (e extendedCaps) SendingParameters(kind string, match func(extendedCodec) bool) (local, remote RtpParameters, err error) {
+	var chosen *extendedCodec
 	for i := range e.Codecs {
 		c := &e.Codecs[i]
 		if c.Kind == kind && (match == nil || match(*c)) {
@@ -261,12 +261,12 @@ func (e ExtendedCapabilities) SendingParameters(kind string, match func(Extended
 }
 
 const (
-	URITransportCC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
-	URIAbsSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-	URIMid         = "urn:ietf:params:rtp-hdrext:sdes:mid"
-	URIRid         = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
-	URIRepairedRid = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
-	URIAudioLevel  = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+	uriTransportCC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+	uriAbsSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+	uriMid         = "urn:ietf:params:rtp-hdrext:sdes:mid"
+	uriRid         = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+	uriRepairedRid = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+	uriAudioLevel  = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 )
 
 // reduceForAnswer applies mediasoup's congestion-control feedback rule:
@@ -283,9 +283,9 @@ func reduceForAnswer(exts []RtpHeaderExtensionParameters, codecs *[]RtpCodecPara
 	}
 	drop := map[string]bool{}
 	switch {
-	case has(URITransportCC):
+	case has(uriTransportCC):
 		drop["goog-remb"] = true
-	case has(URIAbsSendTime):
+	case has(uriAbsSendTime):
 		drop["transport-cc"] = true
 	default:
 		drop["goog-remb"], drop["transport-cc"] = true, true

@@ -1,4 +1,4 @@
-package sdk
+package mediasoupclient
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	psdp "github.com/pion/sdp/v3"
-
-	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
 )
 
 // localSDP is a parsed local description with the few facts a mediasoup
@@ -24,17 +22,17 @@ func parseLocalSDP(s string) (*localSDP, error) {
 
 // fingerprint returns the local DTLS fingerprint, upper-case as mediasoup
 // compares it.
-func (l *localSDP) fingerprint() (ortc.DtlsFingerprint, error) {
-	find := func(attrs []psdp.Attribute) (ortc.DtlsFingerprint, bool) {
+func (l *localSDP) fingerprint() (DtlsFingerprint, error) {
+	find := func(attrs []psdp.Attribute) (DtlsFingerprint, bool) {
 		for _, a := range attrs {
 			if a.Key == "fingerprint" {
 				alg, val, ok := strings.Cut(a.Value, " ")
 				if ok {
-					return ortc.DtlsFingerprint{Algorithm: strings.ToLower(alg), Value: strings.ToUpper(val)}, true
+					return DtlsFingerprint{Algorithm: strings.ToLower(alg), Value: strings.ToUpper(val)}, true
 				}
 			}
 		}
-		return ortc.DtlsFingerprint{}, false
+		return DtlsFingerprint{}, false
 	}
 	if fp, ok := find(l.sd.Attributes); ok {
 		return fp, nil
@@ -44,7 +42,7 @@ func (l *localSDP) fingerprint() (ortc.DtlsFingerprint, error) {
 			return fp, nil
 		}
 	}
-	return ortc.DtlsFingerprint{}, errors.New("local description has no DTLS fingerprint")
+	return DtlsFingerprint{}, errors.New("local description has no DTLS fingerprint")
 }
 
 // dtlsRole is the DTLS role the local description takes: "client" for
@@ -104,6 +102,18 @@ func (l *localSDP) cname(mid string) string {
 		if a.Key == "ssrc" {
 			if _, rest, ok := strings.Cut(a.Value, " cname:"); ok {
 				return rest
+			}
+		}
+	}
+	return ""
+}
+
+// applicationMid returns the mid of the m=application section, if any.
+func (l *localSDP) applicationMid() string {
+	for _, m := range l.sd.MediaDescriptions {
+		if m.MediaName.Media == "application" {
+			if v, ok := m.Attribute("mid"); ok {
+				return v
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package sdp
+package mediasoupclient
 
 import (
 	"flag"
@@ -8,20 +8,18 @@ import (
 	"testing"
 
 	psdp "github.com/pion/sdp/v3"
-
-	"github.com/callctl/callctl/pkg/sdk/internal/ortc"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func transport(setup string) *Remote {
-	return &Remote{
-		ICE: ortc.IceParameters{UsernameFragment: "ufragabc", Password: "pwd123", IceLite: true},
-		Candidates: []ortc.IceCandidate{
+func testRemote(setup string) *remoteSDP {
+	return &remoteSDP{
+		ICE: IceParameters{UsernameFragment: "ufragabc", Password: "pwd123", IceLite: true},
+		Candidates: []IceCandidate{
 			{Foundation: "udpcandidate", Priority: 1076302079, IP: "127.0.0.1", Protocol: "udp", Port: 40001, Type: "host"},
 			{Foundation: "tcpcandidate", Priority: 1076276479, Address: "127.0.0.1", Protocol: "tcp", Port: 40002, Type: "host", TCPType: "passive"},
 		},
-		DTLS: ortc.DtlsParameters{Role: "auto", Fingerprints: []ortc.DtlsFingerprint{
+		DTLS: DtlsParameters{Role: "auto", Fingerprints: []DtlsFingerprint{
 			{Algorithm: "sha-1", Value: "aa:bb"},
 			{Algorithm: "sha-256", Value: "0a:1b:2c:3d:4e:5f:60:71:82:93:a4:b5:c6:d7:e8:f9:0a:1b:2c:3d:4e:5f:60:71:82:93:a4:b5:c6:d7:e8:f9"},
 			{Algorithm: "sha-512", Value: "cc:dd"},
@@ -30,32 +28,32 @@ func transport(setup string) *Remote {
 	}
 }
 
-var vp8 = []ortc.RtpCodecParameters{
-	{MimeType: "video/VP8", PayloadType: 96, ClockRate: 90000, Parameters: ortc.Parameters{},
-		RtcpFeedback: []ortc.RtcpFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}, {Type: "transport-cc"}}},
-	{MimeType: "video/rtx", PayloadType: 97, ClockRate: 90000, Parameters: ortc.Parameters{"apt": float64(96)}},
+var vp8 = []RtpCodecParameters{
+	{MimeType: "video/VP8", PayloadType: 96, ClockRate: 90000, Parameters: Parameters{},
+		RtcpFeedback: []RtcpFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}, {Type: "transport-cc"}}},
+	{MimeType: "video/rtx", PayloadType: 97, ClockRate: 90000, Parameters: Parameters{"apt": float64(96)}},
 }
 
-var opus = []ortc.RtpCodecParameters{
+var opus = []RtpCodecParameters{
 	{MimeType: "audio/opus", PayloadType: 111, ClockRate: 48000, Channels: 2,
-		Parameters: ortc.Parameters{"minptime": float64(10), "useinbandfec": float64(1)}, RtcpFeedback: []ortc.RtcpFeedback{{Type: "transport-cc"}}},
+		Parameters: Parameters{"minptime": float64(10), "useinbandfec": float64(1)}, RtcpFeedback: []RtcpFeedback{{Type: "transport-cc"}}},
 }
 
 func TestGolden(t *testing.T) {
-	send := transport("passive")
-	send.Sections = []*Section{
+	send := testRemote("passive")
+	send.Sections = []*mediaSection{
 		{MID: "0", Kind: "audio", Direction: "recvonly", Codecs: opus,
-			Extensions: []ortc.RtpHeaderExtensionParameters{{URI: ortc.URIMid, ID: 1}, {URI: ortc.URITransportCC, ID: 3}}},
+			Extensions: []RtpHeaderExtensionParameters{{URI: uriMid, ID: 1}, {URI: uriTransportCC, ID: 3}}},
 		{MID: "1", Kind: "video", Direction: "recvonly", Codecs: vp8, RIDs: []string{"r0", "r1", "r2"},
-			Extensions: []ortc.RtpHeaderExtensionParameters{{URI: ortc.URIMid, ID: 1}, {URI: ortc.URITransportCC, ID: 3}}},
+			Extensions: []RtpHeaderExtensionParameters{{URI: uriMid, ID: 1}, {URI: uriTransportCC, ID: 3}}},
 	}
-	recv := transport("actpass")
-	recv.Sections = []*Section{
+	recv := testRemote("actpass")
+	recv.Sections = []*mediaSection{
 		{MID: "0", Kind: "video", Direction: "sendonly", Codecs: vp8, SSRC: 1111, RtxSSRC: 1112, CNAME: "abc", StreamID: "alice", TrackID: "cons-1",
-			Extensions: []ortc.RtpHeaderExtensionParameters{{URI: ortc.URIMid, ID: 1}, {URI: ortc.URITransportCC, ID: 5}}},
+			Extensions: []RtpHeaderExtensionParameters{{URI: uriMid, ID: 1}, {URI: uriTransportCC, ID: 5}}},
 		{MID: "1", Kind: "audio", Direction: "inactive", Codecs: opus, SSRC: 2222, CNAME: "abc", StreamID: "alice", TrackID: "cons-2"},
 	}
-	for name, r := range map[string]*Remote{"send_answer.sdp": send, "recv_offer.sdp": recv} {
+	for name, r := range map[string]*remoteSDP{"send_answer.sdp": send, "recv_offer.sdp": recv} {
 		t.Run(name, func(t *testing.T) {
 			got := r.String()
 			var sd psdp.SessionDescription
@@ -80,8 +78,8 @@ func TestGolden(t *testing.T) {
 }
 
 func TestInvariants(t *testing.T) {
-	r := transport("passive")
-	r.Sections = []*Section{{MID: "0", Kind: "video", Direction: "recvonly", Codecs: vp8}}
+	r := testRemote("passive")
+	r.Sections = []*mediaSection{{MID: "0", Kind: "video", Direction: "recvonly", Codecs: vp8}}
 	s := r.String()
 	for _, must := range []string{
 		"a=ice-lite\r\n",               // pion becomes ICE-controlling only with it

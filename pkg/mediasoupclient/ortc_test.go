@@ -1,4 +1,4 @@
-package ortc
+package mediasoupclient
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ func loadRouterCaps(t *testing.T) RtpCapabilities {
 func localCaps() RtpCapabilities {
 	vfb := []RtcpFeedback{{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	video := func(pt int, mime, fmtp string) RtpCodecCapability {
-		return RtpCodecCapability{Kind: "video", MimeType: mime, PreferredPayloadType: pt, ClockRate: 90000, Parameters: ParseFmtp(fmtp), RtcpFeedback: vfb}
+		return RtpCodecCapability{Kind: "video", MimeType: mime, PreferredPayloadType: pt, ClockRate: 90000, Parameters: parseFmtp(fmtp), RtcpFeedback: vfb}
 	}
 	rtx := func(pt, apt int) RtpCodecCapability {
 		return RtpCodecCapability{Kind: "video", MimeType: "video/rtx", PreferredPayloadType: pt, ClockRate: 90000, Parameters: Parameters{"apt": float64(apt)}}
@@ -31,7 +31,7 @@ func localCaps() RtpCapabilities {
 	return RtpCapabilities{
 		Codecs: []RtpCodecCapability{
 			{Kind: "audio", MimeType: "audio/opus", PreferredPayloadType: 111, ClockRate: 48000, Channels: 2,
-				Parameters: ParseFmtp("minptime=10;useinbandfec=1"), RtcpFeedback: []RtcpFeedback{{Type: "transport-cc"}, {Type: "nack"}}},
+				Parameters: parseFmtp("minptime=10;useinbandfec=1"), RtcpFeedback: []RtcpFeedback{{Type: "transport-cc"}, {Type: "nack"}}},
 			video(96, "video/VP8", ""), rtx(97, 96),
 			video(98, "video/VP9", "profile-id=0"), rtx(99, 98),
 			video(102, "video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"), rtx(103, 102),
@@ -39,18 +39,18 @@ func localCaps() RtpCapabilities {
 			video(127, "video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"), rtx(125, 127),
 		},
 		HeaderExtensions: []RtpHeaderExtension{
-			{Kind: "audio", URI: URIMid, PreferredID: 1},
-			{Kind: "video", URI: URIMid, PreferredID: 1},
-			{Kind: "audio", URI: URITransportCC, PreferredID: 3},
-			{Kind: "video", URI: URITransportCC, PreferredID: 3},
-			{Kind: "audio", URI: URIAudioLevel, PreferredID: 2},
+			{Kind: "audio", URI: uriMid, PreferredID: 1},
+			{Kind: "video", URI: uriMid, PreferredID: 1},
+			{Kind: "audio", URI: uriTransportCC, PreferredID: 3},
+			{Kind: "video", URI: uriTransportCC, PreferredID: 3},
+			{Kind: "audio", URI: uriAudioLevel, PreferredID: 2},
 		},
 	}
 }
 
 func TestExtendAgainstRealRouter(t *testing.T) {
 	router := loadRouterCaps(t)
-	ext := Extend(localCaps(), router)
+	ext := extendCapabilities(localCaps(), router)
 
 	type want struct{ local, remote, localRtx, remoteRtx int }
 	got := map[string]want{}
@@ -101,7 +101,7 @@ func TestExtendAgainstRealRouter(t *testing.T) {
 
 func TestRecvCapabilitiesUseRouterIDsAndLocalParams(t *testing.T) {
 	router := loadRouterCaps(t)
-	recv := Extend(localCaps(), router).RecvCapabilities()
+	recv := extendCapabilities(localCaps(), router).RecvCapabilities()
 
 	byPT := map[int]RtpCodecCapability{}
 	for _, c := range recv.Codecs {
@@ -132,23 +132,23 @@ func TestRecvCapabilitiesUseRouterIDsAndLocalParams(t *testing.T) {
 	for _, x := range recv.HeaderExtensions {
 		exts[x.Kind+" "+x.URI] = x
 	}
-	if x, ok := exts["video "+URIMid]; !ok || x.PreferredID != 1 {
+	if x, ok := exts["video "+uriMid]; !ok || x.PreferredID != 1 {
 		t.Errorf("video mid must use router id 1: %+v", x)
 	}
-	if x, ok := exts["video "+URITransportCC]; !ok || x.PreferredID != 5 {
+	if x, ok := exts["video "+uriTransportCC]; !ok || x.PreferredID != 5 {
 		t.Errorf("video transport-cc must use router id 5 (not local 3): %+v", x)
 	}
-	if _, ok := exts["audio "+URITransportCC]; ok {
+	if _, ok := exts["audio "+uriTransportCC]; ok {
 		t.Error("audio transport-cc is recvonly on the router (sendonly for us): not receivable")
 	}
-	if _, ok := exts["video "+URIRid]; ok {
+	if _, ok := exts["video "+uriRid]; ok {
 		t.Error("rid was not offered locally and must not appear")
 	}
 }
 
 func TestSendingParametersUseLocalPTsAndReduceFeedback(t *testing.T) {
-	ext := Extend(localCaps(), loadRouterCaps(t))
-	local, remote, err := ext.SendingParameters("video", func(c ExtendedCodec) bool { return c.MimeType == "video/VP8" })
+	ext := extendCapabilities(localCaps(), loadRouterCaps(t))
+	local, remote, err := ext.SendingParameters("video", func(c extendedCodec) bool { return c.MimeType == "video/VP8" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestSendingParametersUseLocalPTsAndReduceFeedback(t *testing.T) {
 			t.Error("transport-cc is negotiated: goog-remb must be dropped from the answer")
 		}
 	}
-	if _, _, err := ext.SendingParameters("video", func(c ExtendedCodec) bool { return c.MimeType == "video/AV1" }); err == nil {
+	if _, _, err := ext.SendingParameters("video", func(c extendedCodec) bool { return c.MimeType == "video/AV1" }); err == nil {
 		t.Error("want ErrNoCodec for an unsupported codec")
 	}
 	if !ext.CanProduce("audio") || !ext.CanProduce("video") {
@@ -170,7 +170,7 @@ func TestSendingParametersUseLocalPTsAndReduceFeedback(t *testing.T) {
 }
 
 func TestH264Profiles(t *testing.T) {
-	cases := map[string]H264Profile{
+	cases := map[string]h264Profile{
 		"42e01f": H264ProfileConstrainedBaseline,
 		"42001f": H264ProfileBaseline,
 		"4d0032": H264ProfileMain,
@@ -182,23 +182,23 @@ func TestH264Profiles(t *testing.T) {
 		"58a01f": H264ProfileBaseline,
 	}
 	for plid, want := range cases {
-		if got, ok := ParseH264Profile(plid); !ok || got != want {
+		if got, ok := parseH264Profile(plid); !ok || got != want {
 			t.Errorf("%s: got %v %v, want %v", plid, got, ok, want)
 		}
 	}
 	for _, bad := range []string{"", "42e0", "zzzzzz", "ff001f"} {
-		if _, ok := ParseH264Profile(bad); ok {
+		if _, ok := parseH264Profile(bad); ok {
 			t.Errorf("%q should not parse", bad)
 		}
 	}
 }
 
 func TestFmtpRoundTrip(t *testing.T) {
-	p := ParseFmtp("profile-level-id=42e01f; packetization-mode=1;level-asymmetry-allowed=1;x=abc")
+	p := parseFmtp("profile-level-id=42e01f; packetization-mode=1;level-asymmetry-allowed=1;x=abc")
 	if p["packetization-mode"] != float64(1) || p["profile-level-id"] != "42e01f" || p["x"] != "abc" {
 		t.Fatalf("%#v", p)
 	}
-	if got := FormatFmtp(p); got != "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f;x=abc" {
+	if got := formatFmtp(p); got != "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f;x=abc" {
 		t.Fatal(got)
 	}
 }
