@@ -66,13 +66,16 @@ func (t *SendTransport) ProduceData(ctx context.Context, o DataProducerOptions) 
 	if hook == nil {
 		return nil, fmt.Errorf("%w: OnProduceData", ErrNoHandler)
 	}
+	if err := t.connect(ctx); err != nil {
+		return nil, err
+	}
 	params := SctpStreamParameters{StreamID: t.nextStreamID % uint16(max(1, t.remote.SCTP.MIS)), MaxPacketLifeTime: o.MaxPacketLifeTime, MaxRetransmits: o.MaxRetransmits}
 	t.nextStreamID++
 	dc, err := newDataChannel(t.pc, o.Label, o.Protocol, &params)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.negotiateSCTPAsOfferer(ctx); err != nil {
+	if err := t.negotiateSCTPAsOfferer(); err != nil {
 		_ = dc.Close()
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func newDataChannel(pc *webrtc.PeerConnection, label, protocol string, params *S
 
 // negotiateSCTPAsOfferer adds the application m-section on the first
 // DataChannel. Called with mu held.
-func (t *SendTransport) negotiateSCTPAsOfferer(ctx context.Context) error {
+func (t *SendTransport) negotiateSCTPAsOfferer() error {
 	for _, s := range t.remote.Sections {
 		if s.Kind == "application" {
 			return nil
@@ -127,9 +130,6 @@ func (t *SendTransport) negotiateSCTPAsOfferer(ctx context.Context) error {
 		return fmt.Errorf("offer has no application section")
 	}
 	t.remote.Sections = append(t.remote.Sections, &mediaSection{MID: mid, Kind: "application"})
-	if err := t.connect(ctx, sdp); err != nil {
-		return err
-	}
 	if err := t.pc.SetLocalDescription(offer); err != nil {
 		return fmt.Errorf("set local offer: %w", err)
 	}
@@ -196,6 +196,9 @@ func (t *RecvTransport) ConsumeData(ctx context.Context, o DataConsumerOptions) 
 		return nil, err
 	}
 	defer t.mu.Unlock()
+	if err := t.connect(ctx); err != nil {
+		return nil, err
+	}
 	params := o.SctpStreamParameters
 	dc, err := newDataChannel(t.pc, o.Label, o.Protocol, &params)
 	if err != nil {

@@ -19,6 +19,10 @@ var (
 	// ErrInvalidParameters wraps every rejection of server-provided
 	// parameters (bad payload types, ids, SSRCs, unsafe strings).
 	ErrInvalidParameters = errors.New("mediasoupclient: invalid parameters")
+	// ErrBroken is returned by a transport whose PeerConnection was left
+	// half-negotiated (pion cannot roll back an applied offer): close it
+	// and create a new one.
+	ErrBroken = errors.New("mediasoupclient: transport broken by a failed negotiation")
 	// ErrUnsupported is returned for what pion cannot do (for example
 	// replacing the tracks of a simulcast producer).
 	ErrUnsupported = errors.New("mediasoupclient: unsupported")

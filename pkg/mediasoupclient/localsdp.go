@@ -1,7 +1,6 @@
 package mediasoupclient
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -18,46 +17,6 @@ func parseLocalSDP(s string) (*localSDP, error) {
 		return nil, err
 	}
 	return &l, nil
-}
-
-// fingerprint returns the local DTLS fingerprint, upper-case as mediasoup
-// compares it.
-func (l *localSDP) fingerprint() (DtlsFingerprint, error) {
-	find := func(attrs []psdp.Attribute) (DtlsFingerprint, bool) {
-		for _, a := range attrs {
-			if a.Key == "fingerprint" {
-				alg, val, ok := strings.Cut(a.Value, " ")
-				if ok {
-					return DtlsFingerprint{Algorithm: strings.ToLower(alg), Value: strings.ToUpper(val)}, true
-				}
-			}
-		}
-		return DtlsFingerprint{}, false
-	}
-	if fp, ok := find(l.sd.Attributes); ok {
-		return fp, nil
-	}
-	for _, m := range l.sd.MediaDescriptions {
-		if fp, ok := find(m.Attributes); ok {
-			return fp, nil
-		}
-	}
-	return DtlsFingerprint{}, errors.New("local description has no DTLS fingerprint")
-}
-
-// dtlsRole is the DTLS role the local description takes: "client" for
-// a=setup:active, "server" for passive. Offers (actpass) become client
-// because our answers always say passive.
-func (l *localSDP) dtlsRole() string {
-	for _, m := range l.sd.MediaDescriptions {
-		if v, ok := m.Attribute("setup"); ok {
-			if v == "passive" {
-				return "server"
-			}
-			return "client"
-		}
-	}
-	return "client"
 }
 
 func (l *localSDP) media(mid string) *psdp.MediaDescription {

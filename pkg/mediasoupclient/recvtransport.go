@@ -109,6 +109,9 @@ func (t *RecvTransport) Consume(ctx context.Context, o ConsumerOptions) (*Consum
 		return nil, err
 	}
 	defer t.mu.Unlock()
+	if err := t.connect(ctx); err != nil {
+		return nil, err
+	}
 	mid := o.RtpParameters.MID
 	if mid == "" {
 		mid = strconv.Itoa(t.nextMid)

@@ -79,6 +79,9 @@ func (t *SendTransport) Produce(ctx context.Context, o ProducerOptions) (*Produc
 		return nil, err
 	}
 	defer t.mu.Unlock()
+	if err := t.connect(ctx); err != nil {
+		return nil, err
+	}
 	p, err := t.addProducer(ctx, o, local, remote)
 	if err != nil {
 		return nil, err
@@ -131,7 +134,7 @@ func codecMatches(ec extendedCodec, c webrtc.RTPCodecCapability) bool {
 
 // addProducer adds the transceiver and runs the local offer/answer.
 // Called with mu held.
-func (t *SendTransport) addProducer(ctx context.Context, o ProducerOptions, local, remote RtpParameters) (*Producer, error) {
+func (t *SendTransport) addProducer(_ context.Context, o ProducerOptions, local, remote RtpParameters) (*Producer, error) {
 	gates := make([]*gatedTrack, len(o.Tracks))
 	for i, tr := range o.Tracks {
 		gates[i] = newGatedTrack(tr)
@@ -148,14 +151,14 @@ func (t *SendTransport) addProducer(ctx context.Context, o ProducerOptions, loca
 			return nil, fmt.Errorf("add encoding: %w", err)
 		}
 	}
-	if err := t.negotiateProducer(ctx, p, o, local, remote); err != nil {
+	if err := t.negotiateProducer(p, o, local, remote); err != nil {
 		t.removeProducer(p)
 		return nil, err
 	}
 	return p, nil
 }
 
-func (t *SendTransport) negotiateProducer(ctx context.Context, p *Producer, o ProducerOptions, local, remote RtpParameters) error {
+func (t *SendTransport) negotiateProducer(p *Producer, o ProducerOptions, local, remote RtpParameters) error {
 	offer, err := t.pc.CreateOffer(nil)
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
@@ -178,9 +181,6 @@ func (t *SendTransport) negotiateProducer(ctx context.Context, p *Producer, o Pr
 	}
 	t.remote.Sections = append(t.remote.Sections, section)
 	p.section = section
-	if err := t.connect(ctx, sdp); err != nil {
-		return err
-	}
 	if err := t.pc.SetLocalDescription(offer); err != nil {
 		return fmt.Errorf("set local offer: %w", err)
 	}

@@ -2,8 +2,10 @@ package mediasoupclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -31,6 +33,7 @@ type transport struct {
 	remote    *remoteSDP
 	connected bool // the connect hook succeeded
 	closed    bool
+	broken    bool // a negotiation failed half-way (see ErrBroken)
 
 	hmu       sync.Mutex // guards the hooks
 	onConnect func(ctx context.Context, dtls DtlsParameters) error
@@ -152,9 +155,12 @@ func (t *transport) Close() error {
 	return err
 }
 
-// connect runs the application's connect hook once, with the DTLS role
-// and fingerprint of the local description. Called with mu held.
-func (t *transport) connect(ctx context.Context, local *localSDP) error {
+// connect runs the application's connect hook once, before the first
+// negotiation touches the PeerConnection (so a failing hook leaves it as
+// it was). Like mediasoup-client, the client is the DTLS client on both
+// transports; the fingerprint is the PeerConnection's certificate's,
+// upper-case as mediasoup compares it. Called with mu held.
+func (t *transport) connect(ctx context.Context) error {
 	if t.connected {
 		return nil
 	}
@@ -164,22 +170,38 @@ func (t *transport) connect(ctx context.Context, local *localSDP) error {
 	if f == nil {
 		return fmt.Errorf("%w: OnConnect", ErrNoHandler)
 	}
-	fp, err := local.fingerprint()
+	fp, err := t.localFingerprint()
 	if err != nil {
 		return err
 	}
-	if err := f(ctx, DtlsParameters{Role: local.dtlsRole(), Fingerprints: []DtlsFingerprint{fp}}); err != nil {
+	if err := f(ctx, DtlsParameters{Role: "client", Fingerprints: []DtlsFingerprint{fp}}); err != nil {
 		return fmt.Errorf("connect %s transport: %w", t.direction, err)
 	}
 	t.connected = true
 	return nil
 }
 
+func (t *transport) localFingerprint() (DtlsFingerprint, error) {
+	for _, c := range t.pc.GetConfiguration().Certificates {
+		fps, err := c.GetFingerprints()
+		if err != nil {
+			return DtlsFingerprint{}, err
+		}
+		for _, f := range fps {
+			return DtlsFingerprint{Algorithm: strings.ToLower(f.Algorithm), Value: strings.ToUpper(f.Value)}, nil
+		}
+	}
+	return DtlsFingerprint{}, errors.New("peer connection has no certificate")
+}
+
 // lockOpen takes mu, failing on a closed transport.
 func (t *transport) lockOpen() error {
 	t.mu.Lock()
-	if t.closed {
+	if t.closed || t.broken {
 		t.mu.Unlock()
+		if t.broken {
+			return ErrBroken
+		}
 		return ErrClosed
 	}
 	return nil
@@ -215,7 +237,7 @@ func (t *transport) RestartIce(ctx context.Context, iceParameters IceParameters)
 	}
 	defer t.mu.Unlock()
 	t.remote.ICE = iceParameters
-	if !t.connected || len(t.remote.Sections) == 0 {
+	if !t.connected || t.pc.CurrentRemoteDescription() == nil {
 		return nil
 	}
 	if t.direction == "send" {
@@ -241,38 +263,20 @@ func (t *transport) renegotiateAsOfferer(opts *webrtc.OfferOptions) error {
 }
 
 // renegotiateAsAnswerer applies the current remote offer on a recv
-// transport and answers it, connecting first if needed. A failure rolls
-// the PeerConnection back to its last stable state, so one bad section
-// costs only itself. Called with mu held.
-func (t *transport) renegotiateAsAnswerer(ctx context.Context) error {
+// transport and answers it. pion cannot roll an applied offer back, so
+// the caller validates what goes into the offer, and a failure after the
+// offer was applied marks the transport broken. Called with mu held.
+func (t *transport) renegotiateAsAnswerer(context.Context) error {
 	if err := t.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: t.remote.String()}); err != nil {
 		return fmt.Errorf("set remote offer: %w", err)
 	}
-	err := t.answer(ctx)
-	if err != nil {
-		if rbErr := t.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
-			t.log.Warn("rollback after a failed negotiation", "err", rbErr)
-		}
-	}
-	return err
-}
-
-func (t *transport) answer(ctx context.Context) error {
 	answer, err := t.pc.CreateAnswer(nil)
+	if err == nil {
+		err = t.pc.SetLocalDescription(answer)
+	}
 	if err != nil {
-		return fmt.Errorf("create answer: %w", err)
-	}
-	if !t.connected {
-		local, err := parseLocalSDP(answer.SDP)
-		if err != nil {
-			return fmt.Errorf("parse answer: %w", err)
-		}
-		if err := t.connect(ctx, local); err != nil {
-			return err
-		}
-	}
-	if err := t.pc.SetLocalDescription(answer); err != nil {
-		return fmt.Errorf("set local answer: %w", err)
+		t.broken = true
+		return fmt.Errorf("%w: answer: %v", ErrBroken, err)
 	}
 	return nil
 }
