@@ -104,7 +104,7 @@ func (cl *call) adaptLayers(ctx context.Context, now time.Time) {
 			continue
 		}
 		var lost, recv int64
-		if st := cl.recv.stats.get(c.ssrc); st != nil {
+		if st := c.c.GetStats(); st != nil {
 			lost, recv = st.InboundRTPStreamStats.PacketsLost, int64(st.InboundRTPStreamStats.PacketsReceived)
 		}
 		var freezes uint64
@@ -116,6 +116,9 @@ func (cl *call) adaptLayers(ctx context.Context, now time.Time) {
 			continue
 		}
 		cl.log.Info("adapting video layer", "consumer", c.id, "peer", c.peerID, "spatial", layer, "reason", reason)
+		if cl.sess == nil {
+			return
+		}
 		if err := cl.setPreferredLayers(ctx, c, Layers{Spatial: layer, Temporal: -1}); err != nil {
 			cl.emit(errorEvent("setConsumerPreferredLayers", err, false))
 			continue

@@ -3,10 +3,14 @@ package sdk
 import (
 	"crypto/tls"
 	"log/slog"
-	"net/http"
+	"net"
+	"slices"
 	"time"
 
 	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/callctl/callctl/pkg/mediasoupclient"
 )
 
 // Config configures a Client. The zero value of every optional field is a
@@ -30,6 +34,15 @@ type Config struct {
 	// recording; its per-track stats appear in Stats.
 	Sink ReceiveSink
 
+	// Consume selects what the client receives (zero value: everything).
+	Consume ConsumeOptions
+
+	// Data opens DataChannels: the transports are created with SCTP, the
+	// client consumes the room's chat data producers (their messages
+	// become DataMessage events) and produces its own "chat" channel
+	// (Client.SendData).
+	Data bool
+
 	// VideoLayers, when set, are requested for every video consumer
 	// (setConsumerPreferredLayers) as soon as it is created.
 	VideoLayers *Layers
@@ -50,6 +63,10 @@ type Config struct {
 
 	// RequestTimeout bounds each signaling request (default 15 s).
 	RequestTimeout time.Duration
+	// KeepaliveInterval sends a WebSocket ping this often; a server that
+	// does not answer within RequestTimeout counts as lost (default 0:
+	// off, the server's own pings keep the connection alive).
+	KeepaliveInterval time.Duration
 	// Device is announced to the server in join.
 	Device DeviceInfo
 
@@ -57,7 +74,58 @@ type Config struct {
 	Logger *slog.Logger
 
 	pionLogs logging.LoggerFactory
-	dialer   *http.Client
+}
+
+// ConsumeOptions select what a client receives.
+type ConsumeOptions struct {
+	// None joins without receive capabilities: the server creates no
+	// consumers (a publish-only bot).
+	None bool
+	// Kinds limits consumption to these kinds ("audio", "video"); empty
+	// means both.
+	Kinds []string
+	// Peers limits consumption to these participants' producers; empty
+	// means everyone.
+	Peers []string
+}
+
+// wants reports whether a producer of kind from peer is to be consumed.
+func (o ConsumeOptions) wants(kind, peer string) bool {
+	if o.None {
+		return false
+	}
+	return (len(o.Kinds) == 0 || slices.Contains(o.Kinds, kind)) && (len(o.Peers) == 0 || slices.Contains(o.Peers, peer))
+}
+
+// ICEConfig controls candidate gathering.
+type ICEConfig struct {
+	// Interfaces limits gathering to these network interfaces (e.g. "lo").
+	// Empty means all.
+	Interfaces []string
+	// IncludeLoopback gathers 127.0.0.1/::1 candidates, which pion skips by
+	// default. Needed for a server on the same machine.
+	IncludeLoopback bool
+	// IPs limits gathering to these local addresses. Empty means all.
+	IPs []net.IP
+	// TCP enables ICE-TCP (mediasoup offers passive TCP candidates).
+	TCP bool
+	// PortMin/PortMax bound local UDP ports (0 = any).
+	PortMin, PortMax uint16
+	// Servers are STUN/TURN servers; mediasoup itself needs none.
+	Servers []webrtc.ICEServer
+}
+
+// LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
+// local reference server need.
+func LoopbackICE() ICEConfig {
+	l := mediasoupclient.LoopbackICE()
+	return ICEConfig{Interfaces: l.Interfaces, IncludeLoopback: l.IncludeLoopback, IPs: l.IPs}
+}
+
+func (c ICEConfig) layer() mediasoupclient.ICEConfig {
+	return mediasoupclient.ICEConfig{
+		Interfaces: c.Interfaces, IncludeLoopback: c.IncludeLoopback, IPs: c.IPs, TCP: c.TCP, PortMin: c.PortMin, PortMax: c.PortMax,
+	}
 }
 
 // DeviceInfo describes this client in the join request.

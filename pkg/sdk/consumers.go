@@ -4,202 +4,218 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	msc "github.com/callctl/callctl/pkg/mediasoupclient"
+	"github.com/callctl/callctl/pkg/sdk/internal/demo"
 )
 
-// Layers selects a simulcast/SVC layer: spatial 0 is the lowest
-// resolution. Temporal -1 means "the highest available".
-type Layers struct {
-	Spatial  int `json:"spatialLayer"`
-	Temporal int `json:"temporalLayer"`
+// consumer is one remote stream received on the current session.
+type consumer struct {
+	c                    *msc.Consumer
+	id, producerID, kind string
+	peerID, codec, typ   string
+	ssrc                 uint32
+	created              time.Time
+
+	producerPaused, closed bool
+	score, producerScore   int // from consumerScore notifications
+	spatialLayer           *int
+	temporalLayer          *int
+	preferredLayer         *int
+	adapter                *layerAdapter // nil unless Config.AdaptiveLayers and several spatial layers
+
+	stopRead   context.CancelFunc
+	readerDone chan struct{}
+	// Written by the reader goroutine, read anywhere.
+	packets, bytes atomic.Uint64
+	receiver       atomic.Pointer[trackReceiverBox]
 }
 
-// ErrNoSuchConsumer is returned for an unknown consumer id.
-var ErrNoSuchConsumer = errors.New("no such consumer")
+type trackReceiverBox struct{ TrackReceiver }
 
-// SetPreferredLayers asks the server to forward the given layers of one
-// video consumer (setConsumerPreferredLayers).
-func (c *Client) SetPreferredLayers(ctx context.Context, consumerID string, l Layers) error {
-	return c.onCall(ctx, func(ctx context.Context, cl *call) error {
-		cons := cl.consumers[consumerID]
-		if cons == nil {
-			return fmt.Errorf("%w: %s", ErrNoSuchConsumer, consumerID)
-		}
-		cons.adapter = nil // an explicit choice ends adaptation
-		return cl.setPreferredLayers(ctx, cons, l)
-	})
+// close stops the reader; the transport's close or Consumer.Close ends
+// the remote track.
+func (c *consumer) close() {
+	c.closed = true
+	c.stopRead()
 }
 
-// SetVideoLayers applies preferred layers to every current and future
-// video consumer.
-func (c *Client) SetVideoLayers(ctx context.Context, l Layers) error {
-	return c.onCall(ctx, func(ctx context.Context, cl *call) error {
-		cl.videoLayers = &l
-		for _, cons := range cl.consumers {
-			if cons.kind == "video" {
-				cons.adapter = nil // an explicit choice ends adaptation
-				if err := cl.setPreferredLayers(ctx, cons, l); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-}
-
-// RequestKeyFrame asks the server for a key frame on a video consumer.
-func (c *Client) RequestKeyFrame(ctx context.Context, consumerID string) error {
-	return c.onCall(ctx, func(ctx context.Context, cl *call) error {
-		if cl.consumers[consumerID] == nil {
-			return fmt.Errorf("%w: %s", ErrNoSuchConsumer, consumerID)
-		}
-		return cl.control(ctx, "requestConsumerKeyFrame", map[string]any{"consumerId": consumerID})
-	})
-}
-
-// onCall runs f on the current call's queue.
-func (c *Client) onCall(ctx context.Context, f func(ctx context.Context, cl *call) error) error {
-	c.mu.Lock()
-	cl := c.cur
-	c.mu.Unlock()
-	if cl == nil {
-		return ErrNotJoined
-	}
-	return cl.q.Run(ctx, func(ctx context.Context) error {
-		if cl.ended {
-			return ErrNotJoined
-		}
-		return f(ctx, cl)
-	})
-}
-
-func (cl *call) setPreferredLayers(ctx context.Context, c *consumer, l Layers) error {
-	data := map[string]any{"consumerId": c.id, "spatialLayer": l.Spatial}
-	if l.Temporal >= 0 {
-		data["temporalLayer"] = l.Temporal
-	}
-	if err := cl.control(ctx, "setConsumerPreferredLayers", data); err != nil {
-		return err
-	}
-	s := l.Spatial
-	c.preferredLayer = &s
-	return nil
-}
-
-// requestKeyFrame is the sink's fire-and-forget key-frame request.
-func (cl *call) requestKeyFrame(ctx context.Context, consumerID string) {
-	if cl.ended || cl.consumers[consumerID] == nil {
+// handleRequest answers server-initiated requests.
+func (cl *call) handleRequest(ctx context.Context, r *demo.ServerRequest) {
+	if r.Err != nil {
+		_ = r.Reject(ctx, 400, r.Err.Error())
+		cl.emit(errorEvent(r.Method, r.Err, false))
 		return
 	}
-	if err := cl.control(ctx, "requestConsumerKeyFrame", map[string]any{"consumerId": consumerID}); err != nil {
-		cl.log.Debug("requestConsumerKeyFrame", "consumer", consumerID, "err", err)
+	switch {
+	case r.NewConsumer != nil:
+		cl.onNewConsumer(ctx, r)
+	case r.NewDataConsumer != nil:
+		cl.onNewDataConsumer(ctx, r)
+	default:
+		_ = r.Reject(ctx, 501, "not supported by this client: "+r.Method)
 	}
 }
 
-// rateMeter turns a byte counter into bits per second between samples.
-type rateMeter struct {
-	bytes uint64
-	at    time.Time
-	bps   float64
-}
-
-func (r *rateMeter) sample(bytes uint64, now time.Time) {
-	if !r.at.IsZero() && now.After(r.at) && bytes >= r.bytes {
-		r.bps = float64(bytes-r.bytes) * 8 / now.Sub(r.at).Seconds()
-	}
-	r.bytes, r.at = bytes, now
-}
-
-// sampleRates runs on the queue once a second (see startSampler).
-func (cl *call) sampleRates() {
-	now := time.Now()
-	for _, p := range cl.producers {
-		for _, enc := range p.sender.GetParameters().Encodings {
-			if st := cl.send.stats.get(uint32(enc.SSRC)); st != nil {
-				cl.meter(uint32(enc.SSRC)).sample(st.OutboundRTPStreamStats.BytesSent, now)
-			}
-		}
+func (cl *call) onNewConsumer(ctx context.Context, r *demo.ServerRequest) {
+	d := r.NewConsumer
+	if !cl.cfg.Consume.wants(d.Kind, d.PeerID) {
+		_ = r.Reject(ctx, 403, "not consumed by this client")
+		return
 	}
 	for _, c := range cl.consumers {
-		cl.meter(c.ssrc).sample(c.bytes.Load(), now)
+		if c.producerID == d.ProducerID { // one consumer per producer
+			_ = r.Reject(ctx, 409, "producer already consumed")
+			cl.emit(errorEvent("newConsumer", fmt.Errorf("second consumer %s for producer %s rejected", d.ID, d.ProducerID), false))
+			return
+		}
+	}
+	c, err := cl.consume(ctx, d)
+	if err != nil {
+		_ = r.Reject(ctx, 500, err.Error())
+		cl.emit(errorEvent("newConsumer", err, false))
+		if errors.Is(err, msc.ErrBroken) {
+			cl.lost("recv transport", err)
+		}
+		return
+	}
+	if err := r.Accept(ctx); err != nil {
+		cl.closeConsumer(ctx, c, "accept failed")
+		return
+	}
+	cl.consumerCreated(ctx, c)
+}
+
+// consume adds the consumer to the receive transport (the local
+// negotiation completes before the request is accepted: the server resumes
+// the consumer on accept) and starts reading its track.
+func (cl *call) consume(ctx context.Context, d *demo.NewConsumer) (*consumer, error) {
+	mc, err := cl.sess.recv.Consume(ctx, msc.ConsumerOptions{
+		ID: d.ID, ProducerID: d.ProducerID, Kind: d.Kind, RtpParameters: d.RtpParameters, StreamID: d.PeerID, AppData: d.AppData,
+	})
+	if err != nil {
+		return nil, err
+	}
+	enc := d.RtpParameters.Encodings[0]
+	c := &consumer{
+		c: mc, id: d.ID, producerID: d.ProducerID, peerID: d.PeerID, kind: d.Kind, codec: d.RtpParameters.Codecs[0].MimeType,
+		typ: d.Type, ssrc: enc.SSRC, created: time.Now(), producerPaused: d.ProducerPaused, readerDone: make(chan struct{}),
+	}
+	if n := spatialLayers(enc.ScalabilityMode); cl.cfg.AdaptiveLayers && d.Kind == "video" && n > 1 && cl.videoLayers == nil {
+		c.adapter = newLayerAdapter(n - 1)
+	}
+	cl.consumers[c.id] = c
+	cl.startReader(c)
+	return c, nil
+}
+
+func (cl *call) consumerCreated(ctx context.Context, c *consumer) {
+	cl.store.update(func(st *CallState) {
+		st.Consumers[c.id] = ConsumerState{
+			ID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, Type: c.typ, ProducerPaused: c.producerPaused,
+		}
+	})
+	cl.emit(ConsumerCreated{
+		ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec,
+		ConsumerType: c.typ, ProducerPaused: c.producerPaused,
+	})
+	if l := cl.videoLayers; l != nil && c.kind == "video" {
+		if err := cl.setPreferredLayers(ctx, c, *l); err != nil {
+			cl.emit(errorEvent("setConsumerPreferredLayers", err, false))
+		}
 	}
 }
 
-func (cl *call) meter(ssrc uint32) *rateMeter {
-	m := cl.rates[ssrc]
-	if m == nil {
-		m = &rateMeter{}
-		cl.rates[ssrc] = m
-	}
-	return m
-}
-
-// startSampler samples bitrates every second until the call ends.
-func (cl *call) startSampler() {
+// startReader waits for the consumer's track and reads it on its own
+// goroutine (pion's interceptors count and report as packets pass),
+// feeding the sink.
+func (cl *call) startReader(c *consumer) {
+	ctx, cancel := context.WithCancel(cl.ctx)
+	c.stopRead = cancel
 	cl.wg.Add(1)
 	go func() {
 		defer cl.wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-cl.ctx.Done():
-				return
-			case <-t.C:
-				_ = cl.q.Add(func(ctx context.Context) {
-					if !cl.ended && !cl.recovering {
-						now := time.Now()
-						cl.sampleRates()
-						cl.adaptLayers(ctx, now)
-					}
-				})
-			}
+		defer close(c.readerDone)
+		track, err := c.c.Track(ctx)
+		if err != nil {
+			return
 		}
+		var tr TrackReceiver
+		if cl.cfg.Sink != nil {
+			tr = cl.openSinkTrack(c, track.Codec())
+		}
+		cl.readTrack(c, track, tr)
 	}()
 }
 
-// ServerStreamStats is one RTP stream as the server sees it (mediasoup's
-// getProducerStats / getConsumerStats entries; fields it lacks are zero).
-type ServerStreamStats struct {
-	Type        string  `json:"type"`
-	SSRC        uint32  `json:"ssrc"`
-	RID         string  `json:"rid,omitempty"`
-	MimeType    string  `json:"mimeType"`
-	Bitrate     float64 `json:"bitrate"`
-	PacketCount uint64  `json:"packetCount"`
-	ByteCount   uint64  `json:"byteCount"`
-	PacketsLost int64   `json:"packetsLost"`
-	NackCount   uint64  `json:"nackCount"`
-	PliCount    uint64  `json:"pliCount"`
-	Score       int     `json:"score"`
+// readTrack copies RTP to the sink until the track ends (the consumer
+// or the transport closed).
+func (cl *call) readTrack(c *consumer, track *webrtc.TrackRemote, tr TrackReceiver) {
+	if tr != nil {
+		c.receiver.Store(&trackReceiverBox{tr})
+		defer func() {
+			if err := tr.Close(); err != nil {
+				cl.sinkError(c, err)
+			}
+		}()
+	}
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		if tr != nil {
+			tr.WriteRTP(pkt)
+		}
+		if c.packets.Add(1) == 1 {
+			after := time.Since(c.created).Milliseconds()
+			_ = cl.q.Add(func(context.Context) {
+				cl.emit(ConsumerMedia{ConsumerID: c.id, PeerID: c.peerID, Kind: c.kind, AfterMillis: after})
+			})
+		}
+		c.bytes.Add(uint64(pkt.MarshalSize()))
+	}
 }
 
-// ServerProducerStats asks the server for its statistics of our producer
-// of kind ("audio" or "video"): one entry per received stream, so a
-// simulcast producer shows each layer.
-func (c *Client) ServerProducerStats(ctx context.Context, kind string) ([]ServerStreamStats, error) {
-	var out []ServerStreamStats
-	err := c.onCall(ctx, func(ctx context.Context, cl *call) error {
-		p := cl.producers[kind]
-		if p == nil {
-			return fmt.Errorf("no %s producer", kind)
-		}
-		raw := []ServerStreamStats{}
-		var wrapped struct {
-			Stats []ServerStreamStats `json:"stats"`
-		}
-		var dst any = &raw
-		if cl.dialect == DialectTS {
-			dst = &wrapped
-		}
-		if err := cl.request(ctx, "getProducerStats", map[string]any{"producerId": p.id}, dst); err != nil {
-			return err
-		}
-		if cl.dialect == DialectTS {
-			raw = wrapped.Stats
-		}
-		out = raw
-		return nil
+// openSinkTrack asks the sink for a receiver of one consumer's track.
+func (cl *call) openSinkTrack(c *consumer, codec webrtc.RTPCodecParameters) TrackReceiver {
+	id := c.id
+	return cl.cfg.Sink.OpenTrack(TrackInfo{
+		ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind,
+		MimeType: codec.MimeType, ClockRate: codec.ClockRate, Channels: codec.Channels,
+		RequestKeyFrame: func() {
+			_ = cl.q.Add(func(ctx context.Context) { cl.requestKeyFrame(ctx, id) })
+		},
+		ReportError: func(err error) { cl.sinkError(c, err) },
 	})
-	return out, err
+}
+
+// sinkError surfaces a sink's failure (for example a recording on a full
+// disk) as a non-fatal error event.
+func (cl *call) sinkError(c *consumer, err error) {
+	_ = cl.q.Add(func(context.Context) {
+		cl.emit(errorEvent("sink", fmt.Errorf("%s %s from %s: %w", c.kind, c.id, c.peerID, err), false))
+	})
+}
+
+// closeConsumer removes a consumer (its producer closed, or the accept
+// failed).
+func (cl *call) closeConsumer(ctx context.Context, c *consumer, reason string) {
+	if c.closed {
+		return
+	}
+	c.close()
+	delete(cl.consumers, c.id)
+	if err := c.c.Close(ctx); err != nil {
+		cl.log.Warn("close consumer", "consumer", c.id, "err", err)
+		if errors.Is(err, msc.ErrBroken) {
+			cl.lost("recv transport", err)
+		}
+	}
+	cl.store.update(func(st *CallState) { delete(st.Consumers, c.id) })
+	cl.emit(ConsumerClosed{ConsumerID: c.id, PeerID: c.peerID, Kind: c.kind, Reason: reason})
 }

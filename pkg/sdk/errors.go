@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/callctl/callctl/pkg/sdk/internal/demo"
 	"github.com/callctl/callctl/pkg/sdk/internal/protoo"
 )
 
@@ -24,16 +25,9 @@ var (
 	ErrNoSource = errors.New("no media source configured")
 )
 
-// ServerError is an error response from the signaling server.
-type ServerError struct {
-	Method string
-	Code   int
-	Reason string
-}
-
-func (e *ServerError) Error() string {
-	return fmt.Sprintf("server rejected %s: %d %s", e.Method, e.Code, e.Reason)
-}
+// ServerError is an error response from the signaling server: the
+// request's Method, the server's error Code and Reason.
+type ServerError = demo.ServerError
 
 // ConnectError means the signaling server could not be reached.
 type ConnectError struct {
@@ -52,12 +46,3 @@ type JoinError struct {
 
 func (e *JoinError) Error() string { return fmt.Sprintf("join: %s: %v", e.Step, e.Err) }
 func (e *JoinError) Unwrap() error { return e.Err }
-
-// asServerError converts protoo's error type into the public one.
-func asServerError(err error) error {
-	var pe *protoo.Error
-	if errors.As(err, &pe) {
-		return &ServerError{Method: pe.Method, Code: pe.Code, Reason: pe.Reason}
-	}
-	return err
-}

@@ -23,6 +23,10 @@ type TrackInfo struct {
 	// RequestKeyFrame asks the server for a key frame on this consumer
 	// (e.g. after a decoder lost sync). It does not block.
 	RequestKeyFrame func()
+	// ReportError surfaces a failure of the receiver (for example a
+	// recording that cannot be written) as a non-fatal error event. It
+	// does not block. Errors returned by Close are reported the same way.
+	ReportError func(err error)
 }
 
 // TrackReceiver consumes one track's RTP. WriteRTP is called from a

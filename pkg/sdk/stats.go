@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	msc "github.com/callctl/callctl/pkg/mediasoupclient"
+	"github.com/callctl/callctl/pkg/sdk/internal/demo"
 )
 
 // CallStats is one sample of a call's media statistics, read from pion's
@@ -108,57 +111,23 @@ func (c *Client) Stats(ctx context.Context) (CallStats, error) {
 
 func (cl *call) stats() CallStats {
 	s := CallStats{Time: time.Now().UTC(), Transports: []TransportStats{}, Producers: []ProducerStats{}, Consumers: []ConsumerStats{}}
-	for _, t := range []struct {
-		name string
-		pc   *webrtc.PeerConnection
-	}{{"send", cl.sendPC()}, {"recv", cl.recvPC()}} {
-		// A closed connection (the server went away) has nothing to report,
-		// and asking would only make pion log errors.
-		if t.pc != nil && t.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
-			s.Transports = append(s.Transports, transportStats(t.name, t.pc, t.pc.GetStats()))
+	if sess := cl.sess; sess != nil {
+		for _, t := range []struct {
+			name string
+			pc   *webrtc.PeerConnection
+		}{{"send", pcOf(sess.send)}, {"recv", pcOf(sess.recv)}} {
+			// A closed connection (the server went away) has nothing to
+			// report, and asking would only make pion log errors.
+			if t.pc != nil && t.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
+				s.Transports = append(s.Transports, transportStats(t.name, t.pc, t.pc.GetStats()))
+			}
 		}
 	}
-	for _, kind := range []string{"audio", "video"} {
-		p := cl.producers[kind]
-		if p == nil {
-			continue
-		}
-		ps := ProducerStats{ProducerID: p.id, Kind: p.kind, Codec: p.codec, Paused: p.paused, Layers: []LayerStats{}}
-		for _, enc := range p.sender.GetParameters().Encodings {
-			ls := LayerStats{RID: enc.RID, SSRC: uint32(enc.SSRC), Score: p.scores[uint32(enc.SSRC)]}
-			if m := cl.rates[uint32(enc.SSRC)]; m != nil {
-				ls.BitrateBps = m.bps
-			}
-			if st := cl.send.stats.get(uint32(enc.SSRC)); st != nil {
-				o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
-				ls.PacketsSent, ls.BytesSent = o.PacketsSent, o.BytesSent
-				ls.NACKs, ls.PLIs, ls.FIRs = uint64(o.NACKCount), uint64(o.PLICount), uint64(o.FIRCount)
-				// On loopback DLSR rounding can make an RTT sample negative.
-				ls.PacketsLost, ls.RTTMillis = ri.PacketsLost, max(0, float64(ri.RoundTripTime)/float64(time.Millisecond))
-			}
-			ps.Layers = append(ps.Layers, ls)
-		}
-		s.Producers = append(s.Producers, ps)
+	for _, slot := range sortedSlots(cl.producers) {
+		s.Producers = append(s.Producers, cl.producerStats(cl.producers[slot]))
 	}
 	for _, c := range cl.consumers {
-		cs := ConsumerStats{
-			ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, SSRC: c.ssrc,
-			ProducerPaused: c.producerPaused, Score: c.score, ProducerScore: c.producerScore,
-			SpatialLayer: c.spatialLayer, TemporalLayer: c.temporalLayer,
-		}
-		if m := cl.rates[c.ssrc]; m != nil {
-			cs.BitrateBps = m.bps
-		}
-		if box := c.receiver.Load(); box != nil {
-			cs.ReceiveStats = box.Stats()
-		}
-		if st := cl.recv.stats.get(c.ssrc); st != nil {
-			in := st.InboundRTPStreamStats
-			cs.PacketsReceived, cs.BytesReceived, cs.PacketsLost = in.PacketsReceived, in.BytesReceived, in.PacketsLost
-			cs.JitterMillis = in.Jitter * 1000 // the interceptor reports seconds
-			cs.NACKs, cs.PLIs = uint64(in.NACKCount), uint64(in.PLICount)
-		}
-		s.Consumers = append(s.Consumers, cs)
+		s.Consumers = append(s.Consumers, cl.consumerStats(c))
 	}
 	sort.Slice(s.Consumers, func(i, j int) bool {
 		if s.Consumers[i].PeerID != s.Consumers[j].PeerID {
@@ -167,6 +136,70 @@ func (cl *call) stats() CallStats {
 		return s.Consumers[i].Kind < s.Consumers[j].Kind
 	})
 	return s
+}
+
+func sortedSlots(m map[string]*producer) []string {
+	slots := make([]string, 0, len(m))
+	for slot := range m {
+		slots = append(slots, slot)
+	}
+	sort.Slice(slots, func(i, j int) bool { return slotOrder(slots[i]) < slotOrder(slots[j]) })
+	return slots
+}
+
+func (cl *call) producerStats(p *producer) ProducerStats {
+	ps := ProducerStats{ProducerID: p.id(), Kind: p.kind(), Codec: p.codec, Paused: p.paused, Layers: []LayerStats{}}
+	for _, enc := range p.p.GetStats() {
+		ls := LayerStats{RID: enc.RID, SSRC: enc.SSRC, Score: p.scores[enc.SSRC]}
+		if m := cl.rates[enc.SSRC]; m != nil {
+			ls.BitrateBps = m.bps
+		}
+		if st := enc.Stats; st != nil {
+			o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
+			ls.PacketsSent, ls.BytesSent = o.PacketsSent, o.BytesSent
+			ls.NACKs, ls.PLIs, ls.FIRs = uint64(o.NACKCount), uint64(o.PLICount), uint64(o.FIRCount)
+			// On loopback DLSR rounding can make an RTT sample negative.
+			ls.PacketsLost, ls.RTTMillis = ri.PacketsLost, max(0, float64(ri.RoundTripTime)/float64(time.Millisecond))
+		}
+		ps.Layers = append(ps.Layers, ls)
+	}
+	return ps
+}
+
+func (cl *call) consumerStats(c *consumer) ConsumerStats {
+	cs := ConsumerStats{
+		ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind, Codec: c.codec, SSRC: c.ssrc,
+		ProducerPaused: c.producerPaused, Score: c.score, ProducerScore: c.producerScore,
+		SpatialLayer: c.spatialLayer, TemporalLayer: c.temporalLayer,
+	}
+	if m := cl.rates[c.ssrc]; m != nil {
+		cs.BitrateBps = m.bps
+	}
+	if box := c.receiver.Load(); box != nil {
+		cs.ReceiveStats = box.Stats()
+	}
+	if st := c.c.GetStats(); st != nil {
+		in := st.InboundRTPStreamStats
+		cs.PacketsReceived, cs.BytesReceived, cs.PacketsLost = in.PacketsReceived, in.BytesReceived, in.PacketsLost
+		cs.JitterMillis = in.Jitter * 1000 // the interceptor reports seconds
+		cs.NACKs, cs.PLIs = uint64(in.NACKCount), uint64(in.PLICount)
+	}
+	return cs
+}
+
+// pcOf returns a transport's PeerConnection (nil for no transport).
+func pcOf(t interface{ PeerConnection() *webrtc.PeerConnection }) *webrtc.PeerConnection {
+	switch t := t.(type) {
+	case *msc.SendTransport:
+		if t == nil {
+			return nil
+		}
+	case *msc.RecvTransport:
+		if t == nil {
+			return nil
+		}
+	}
+	return t.PeerConnection()
 }
 
 func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsReport) TransportStats {
@@ -192,16 +225,85 @@ func transportStats(name string, pc *webrtc.PeerConnection, report webrtc.StatsR
 	return ts
 }
 
-func (cl *call) sendPC() *webrtc.PeerConnection {
-	if cl.send == nil {
-		return nil
-	}
-	return cl.send.pc
+// rateMeter turns a byte counter into bits per second between samples.
+type rateMeter struct {
+	bytes uint64
+	at    time.Time
+	bps   float64
 }
 
-func (cl *call) recvPC() *webrtc.PeerConnection {
-	if cl.recv == nil {
-		return nil
+func (r *rateMeter) sample(bytes uint64, now time.Time) {
+	if !r.at.IsZero() && now.After(r.at) && bytes >= r.bytes {
+		r.bps = float64(bytes-r.bytes) * 8 / now.Sub(r.at).Seconds()
 	}
-	return cl.recv.pc
+	r.bytes, r.at = bytes, now
+}
+
+// sampleRates runs on the queue once a second (see startSampler).
+func (cl *call) sampleRates() {
+	now := time.Now()
+	for _, p := range cl.producers {
+		for _, enc := range p.p.GetStats() {
+			if enc.Stats != nil {
+				cl.meter(enc.SSRC).sample(enc.Stats.OutboundRTPStreamStats.BytesSent, now)
+			}
+		}
+	}
+	for _, c := range cl.consumers {
+		cl.meter(c.ssrc).sample(c.bytes.Load(), now)
+	}
+}
+
+func (cl *call) meter(ssrc uint32) *rateMeter {
+	m := cl.rates[ssrc]
+	if m == nil {
+		m = &rateMeter{}
+		cl.rates[ssrc] = m
+	}
+	return m
+}
+
+// startSampler samples bitrates every second until the call ends.
+func (cl *call) startSampler() {
+	cl.wg.Add(1)
+	go func() {
+		defer cl.wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-cl.ctx.Done():
+				return
+			case <-t.C:
+				_ = cl.q.Add(func(ctx context.Context) {
+					if !cl.ended && cl.sess != nil {
+						now := time.Now()
+						cl.sampleRates()
+						cl.adaptLayers(ctx, now)
+					}
+				})
+			}
+		}
+	}()
+}
+
+// ServerStreamStats is one RTP stream as the server sees it (mediasoup's
+// getProducerStats / getConsumerStats entries; fields it lacks are zero).
+type ServerStreamStats = demo.StreamStats
+
+// ServerProducerStats asks the server for its statistics of our producer
+// of kind ("audio" or "video"): one entry per received stream, so a
+// simulcast producer shows each layer.
+func (c *Client) ServerProducerStats(ctx context.Context, kind string) ([]ServerStreamStats, error) {
+	var out []ServerStreamStats
+	err := c.onCall(ctx, func(ctx context.Context, cl *call) error {
+		p := cl.producers[kind]
+		if p == nil || cl.sess == nil {
+			return fmt.Errorf("no %s producer", kind)
+		}
+		var err error
+		out, err = cl.sess.conn.GetProducerStats(ctx, p.id())
+		return err
+	})
+	return out, err
 }

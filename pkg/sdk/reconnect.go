@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/callctl/callctl/pkg/sdk/internal/reconnect"
 )
 
 // ReconnectConfig controls automatic reconnection. A call that loses its
@@ -17,7 +18,8 @@ import (
 // change: events carry the new ones.
 type ReconnectConfig struct {
 	// MaxAttempts is how many rejoin attempts a lost call gets before it
-	// ends with the original error. 0 disables reconnection.
+	// ends with the original error. 0 disables reconnection. A call lost
+	// again within 10 s of rejoining keeps counting the same attempts.
 	MaxAttempts int
 	// InitialDelay is the wait before the first attempt (default 500 ms);
 	// it doubles per attempt up to MaxDelay (default 5 s), with ±20 %
@@ -44,66 +46,46 @@ func (Reconnected) isEvent()     {}
 // events emitted when a lost call tears down its media to rejoin.
 const ReasonReconnecting = "reconnecting"
 
-// lost handles a lost connection or transport: recover if configured
-// (and not already recovering), else end the call.
+// lost handles a lost connection or transport: the reconnect policy says
+// whether to wait and rejoin or to end the call.
 func (cl *call) lost(op string, err error) {
-	if cl.ended || cl.recovering {
+	if cl.ended || cl.rc.State() != reconnect.Joined {
 		return
 	}
-	rc := cl.c.cfg.Reconnect
-	if !cl.joined || rc.MaxAttempts <= 0 || errors.Is(err, ErrClosedByServer) {
+	action := cl.rc.Lost(errors.Is(err, ErrClosedByServer))
+	if action.Kind == reconnect.End {
 		cl.fail(op, err)
 		return
 	}
 	cl.log.Warn("call lost, reconnecting", "op", op, "err", err)
 	cl.emit(errorEvent(op, err, false))
-	cl.recovering, cl.attempt, cl.lostAt, cl.lastErr = true, 0, time.Now(), err
-	cl.lostReason = op
+	cl.lostReason, cl.lastErr = op, err
 	cl.teardownMedia(ReasonReconnecting)
 	cl.setStatus(StatusReconnecting, err.Error())
-	cl.scheduleAttempt()
+	cl.schedule(action.Delay)
 }
 
-// teardownMedia closes the transports and the signaling connection and
-// forgets producers and consumers (their server-side objects are gone or
-// going). Sources keep running, paused, until they are re-produced.
+// teardownMedia reports every producer and consumer closed and closes the
+// session (their server-side objects are gone or going). Sources keep
+// running, paused, until they are re-produced.
 func (cl *call) teardownMedia(reason string) {
 	for _, c := range cl.consumers {
 		cl.emit(ConsumerClosed{ConsumerID: c.id, PeerID: c.peerID, Kind: c.kind, Reason: reason})
 	}
 	for _, p := range cl.producers {
 		p.source.SetPaused(true)
-		cl.emit(ProducerClosed{ProducerID: p.id, Kind: p.kind, Reason: reason})
+		cl.emit(ProducerClosed{ProducerID: p.id(), Kind: p.kind(), Reason: reason})
 	}
-	send, recv, peer := cl.send, cl.recv, cl.peer
-	cl.send, cl.recv, cl.peer = nil, nil, nil
-	if send != nil {
-		send.close()
-	}
-	if recv != nil {
-		recv.close()
-	}
-	if peer != nil {
-		_ = peer.Close()
-	}
-	cl.consumers, cl.producers, cl.rates = map[string]*consumer{}, map[string]*producer{}, map[uint32]*rateMeter{}
-	cl.c.store.update(func(st *CallState) {
+	cl.closeSession()
+	cl.store.update(func(st *CallState) {
 		st.Producers = map[string]ProducerState{}
 		st.Consumers = map[string]ConsumerState{}
 	})
 }
 
-// scheduleAttempt waits the backoff delay (without holding the queue, so
-// a leave still goes through) and then tries to rejoin.
-func (cl *call) scheduleAttempt() {
-	rc := cl.c.cfg.Reconnect
-	cl.attempt++
-	if cl.attempt > rc.MaxAttempts {
-		cl.recovering = false
-		cl.fail("reconnect", fmt.Errorf("gave up after %d attempts: %w", rc.MaxAttempts, cl.lastErr))
-		return
-	}
-	delay := backoff(cl.attempt, rc.InitialDelay, rc.MaxDelay)
+// schedule waits (without holding the queue, so a leave still goes
+// through) and then runs the next attempt.
+func (cl *call) schedule(delay time.Duration) {
 	cl.wg.Add(1)
 	go func() {
 		defer cl.wg.Done()
@@ -120,28 +102,35 @@ func (cl *call) scheduleAttempt() {
 
 // tryRejoin runs one attempt on the queue.
 func (cl *call) tryRejoin(ctx context.Context) {
-	if cl.ended || !cl.recovering {
+	if cl.ended || cl.rc.State() != reconnect.Waiting {
 		return
 	}
-	urls := append([]string{cl.c.cfg.ServerURL}, cl.c.cfg.Reconnect.FallbackURLs...)
-	url := urls[(cl.attempt-1)%len(urls)]
-	cl.setStatus(StatusConnecting, fmt.Sprintf("attempt %d", cl.attempt))
+	cl.rc.Attempting()
+	urls := append([]string{cl.cfg.ServerURL}, cl.cfg.Reconnect.FallbackURLs...)
+	url := urls[cl.rc.Server()]
+	cl.setStatus(StatusConnecting, fmt.Sprintf("attempt %d", cl.rc.Attempt()))
 	parts, err := cl.connect(ctx, url)
 	if err == nil {
-		cl.recovering = false // produceAll must act on the server again
 		cl.syncParticipants(parts)
 		err = cl.produceAll(ctx)
 	}
 	if err != nil {
-		cl.log.Warn("reconnect attempt failed", "attempt", cl.attempt, "server", url, "err", err)
-		cl.recovering, cl.lastErr = true, err
+		cl.log.Warn("reconnect attempt failed", "attempt", cl.rc.Attempt(), "server", url, "err", err)
+		cl.lastErr = err
 		cl.teardownMedia(ReasonReconnecting)
+		action := cl.rc.AttemptFailed()
+		if action.Kind == reconnect.End {
+			cl.fail("reconnect", fmt.Errorf("gave up after %d attempts: %w", cl.rc.Attempt(), err))
+			return
+		}
 		cl.setStatus(StatusReconnecting, err.Error())
-		cl.scheduleAttempt()
+		cl.schedule(action.Delay)
 		return
 	}
+	downtime := cl.rc.Downtime()
+	cl.rc.Joined()
 	cl.setStatus(StatusJoined, "")
-	cl.emit(Reconnected{Attempt: cl.attempt, ServerURL: url, DowntimeMillis: time.Since(cl.lostAt).Milliseconds(), Reason: cl.lostReason})
+	cl.emit(Reconnected{Attempt: cl.rc.Attempt(), ServerURL: url, DowntimeMillis: downtime.Milliseconds(), Reason: cl.lostReason})
 }
 
 // syncParticipants replaces the participant list with the one a rejoin
@@ -151,7 +140,7 @@ func (cl *call) syncParticipants(parts []Participant) {
 	for _, p := range parts {
 		now[p.ID] = p
 	}
-	before := cl.c.store.Snapshot().Participants
+	before := cl.store.Snapshot().Participants
 	for id := range before {
 		if _, ok := now[id]; !ok {
 			cl.emit(ParticipantLeft{ID: id})
@@ -162,22 +151,5 @@ func (cl *call) syncParticipants(parts []Participant) {
 			cl.emit(ParticipantJoined{Participant: p})
 		}
 	}
-	cl.c.store.update(func(st *CallState) { st.Participants = now })
-}
-
-// backoff is min(max, initial·2^(n-1)) ± 20 %.
-func backoff(attempt int, initial, maxDelay time.Duration) time.Duration {
-	if initial <= 0 {
-		initial = 500 * time.Millisecond
-	}
-	if maxDelay <= 0 {
-		maxDelay = 5 * time.Second
-	}
-	d := initial
-	for i := 1; i < attempt && d < maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, maxDelay)
-	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
-	return d + jitter
+	cl.store.update(func(st *CallState) { st.Participants = now })
 }
