@@ -52,6 +52,7 @@ type Store struct {
 	state CallState
 	subs  map[int]chan CallState
 	next  int
+	ended bool // the call ended: subscriptions are closed
 }
 
 func newStore() *Store {
@@ -75,7 +76,8 @@ func (s *Store) Snapshot() CallState {
 
 // Subscribe returns a channel that receives the latest state after every
 // change (a slow reader skips intermediate states, never the latest), and
-// a cancel function that closes it.
+// a cancel function that closes it. The channel is also closed when the
+// call ends (after its final state), so a range over it ends.
 func (s *Store) Subscribe() (<-chan CallState, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,6 +85,10 @@ func (s *Store) Subscribe() (<-chan CallState, func()) {
 	s.next++
 	ch := make(chan CallState, 1)
 	ch <- s.state.clone()
+	if s.ended {
+		close(ch)
+		return ch, func() {}
+	}
 	s.subs[id] = ch
 	return ch, func() {
 		s.mu.Lock()
@@ -108,10 +114,11 @@ func (s *Store) update(f func(*CallState)) {
 	}
 }
 
-// closeSubscribers ends every subscription.
+// closeSubscribers ends every subscription, present and future.
 func (s *Store) closeSubscribers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ended = true
 	for id, ch := range s.subs {
 		delete(s.subs, id)
 		close(ch)
