@@ -132,27 +132,15 @@ func (cl *call) dialOptions(s *session, serverURL string) demo.Options {
 }
 
 // createTransports creates the send transport (when publishing or with
-// DataChannels) and the receive transport, and wires their hooks.
+// DataChannels; otherwise on the first Publish) and the receive
+// transport, which must exist before join.
 func (cl *call) createTransports(ctx context.Context, s *session) error {
-	sctp := cl.sctpCapabilities(s)
 	if len(cl.sources) > 0 || cl.cfg.Data {
-		opts, err := s.conn.CreateWebRtcTransport(ctx, true, sctp)
-		if err != nil {
-			return &JoinError{Step: "createWebRtcTransport(send)", Err: err}
+		if err := cl.createSendTransport(ctx, s); err != nil {
+			return err
 		}
-		opts.IceServers = cl.cfg.ICE.Servers
-		if s.send, err = s.device.CreateSendTransport(opts); err != nil {
-			return &JoinError{Step: "send transport", Err: err}
-		}
-		cl.wireTransport(s, s.send.ID(), "send", s.send.OnConnect, s.send.OnConnectionStateChange)
-		s.send.OnProduce(func(ctx context.Context, p msc.ProduceParameters) (string, error) {
-			return s.conn.Produce(ctx, s.send.ID(), p)
-		})
-		s.send.OnProduceData(func(ctx context.Context, p msc.ProduceDataParameters) (string, error) {
-			return s.conn.ProduceData(ctx, s.send.ID(), p)
-		})
 	}
-	opts, err := s.conn.CreateWebRtcTransport(ctx, false, sctp)
+	opts, err := s.conn.CreateWebRtcTransport(ctx, false, cl.sctpCapabilities(s))
 	if err != nil {
 		return &JoinError{Step: "createWebRtcTransport(recv)", Err: err}
 	}
@@ -161,6 +149,25 @@ func (cl *call) createTransports(ctx context.Context, s *session) error {
 		return &JoinError{Step: "recv transport", Err: err}
 	}
 	cl.wireTransport(s, s.recv.ID(), "recv", s.recv.OnConnect, s.recv.OnConnectionStateChange)
+	return nil
+}
+
+func (cl *call) createSendTransport(ctx context.Context, s *session) error {
+	opts, err := s.conn.CreateWebRtcTransport(ctx, true, cl.sctpCapabilities(s))
+	if err != nil {
+		return &JoinError{Step: "createWebRtcTransport(send)", Err: err}
+	}
+	opts.IceServers = cl.cfg.ICE.Servers
+	if s.send, err = s.device.CreateSendTransport(opts); err != nil {
+		return &JoinError{Step: "send transport", Err: err}
+	}
+	cl.wireTransport(s, s.send.ID(), "send", s.send.OnConnect, s.send.OnConnectionStateChange)
+	s.send.OnProduce(func(ctx context.Context, p msc.ProduceParameters) (string, error) {
+		return s.conn.Produce(ctx, s.send.ID(), p)
+	})
+	s.send.OnProduceData(func(ctx context.Context, p msc.ProduceDataParameters) (string, error) {
+		return s.conn.ProduceData(ctx, s.send.ID(), p)
+	})
 	return nil
 }
 

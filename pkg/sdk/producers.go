@@ -41,8 +41,13 @@ func (cl *call) publishSlot(ctx context.Context, slot string) error {
 // produce publishes one source on the current session's send transport.
 func (cl *call) produce(ctx context.Context, slot string, src MediaSource) error {
 	s := cl.sess
-	if s == nil || s.send == nil {
-		return errors.New("no send transport")
+	if s == nil {
+		return errors.New("not connected")
+	}
+	if s.send == nil {
+		if err := cl.createSendTransport(ctx, s); err != nil {
+			return err
+		}
 	}
 	kind := src.Kind().String()
 	if !s.device.CanProduce(kind) {
@@ -115,7 +120,7 @@ func (cl *call) setEnabled(ctx context.Context, slot string, on bool) error {
 		if !on {
 			return nil
 		}
-		if cl.sources[slot] == nil || cl.sess.send == nil {
+		if cl.sources[slot] == nil {
 			return fmt.Errorf("%s: %w", slot, ErrNoSource)
 		}
 		return cl.publishSlot(ctx, slot)
@@ -164,14 +169,74 @@ func (cl *call) signalPause(ctx context.Context, p *producer, pause bool) error 
 	return nil
 }
 
-// Publish adds another source under name (for example a second video,
-// "screen"): it is produced now, kept across reconnects, and its appData
-// source is name. EnableSource mutes and unmutes it.
-func (c *Client) Publish(ctx context.Context, name string, src MediaSource) error {
-	if name == "" || src == nil {
-		return errors.New("publish: name and source are required")
+// Publication is a handle on a published source (Client.Publish). It
+// stays valid across reconnects: it names the source, not the server's
+// producer id, which changes when the call rejoins.
+type Publication struct {
+	c    *Client
+	name string
+}
+
+// Name is the name the source was published under ("audio" and "video"
+// are the configured sources).
+func (p *Publication) Name() string { return p.name }
+
+// SetEnabled mutes (false) or unmutes the source.
+func (p *Publication) SetEnabled(ctx context.Context, on bool) error {
+	return p.c.onCall(ctx, func(ctx context.Context, cl *call) error { return cl.setEnabled(ctx, p.name, on) })
+}
+
+// ProducerID is the server's id of the current producer ("" while
+// reconnecting or muted before it was ever produced).
+func (p *Publication) ProducerID(ctx context.Context) (string, error) {
+	var id string
+	err := p.c.onCall(ctx, func(_ context.Context, cl *call) error {
+		if pr := cl.producers[p.name]; pr != nil {
+			id = pr.id()
+		}
+		return nil
+	})
+	return id, err
+}
+
+// Unpublish closes the producer on the server and locally and stops the
+// source.
+func (p *Publication) Unpublish(ctx context.Context) error {
+	return p.c.onCall(ctx, func(ctx context.Context, cl *call) error { return cl.unpublish(ctx, p.name) })
+}
+
+func (cl *call) unpublish(ctx context.Context, slot string) error {
+	src := cl.sources[slot]
+	if src == nil {
+		return fmt.Errorf("%s: %w", slot, ErrNoSource)
 	}
-	return c.onCall(ctx, func(ctx context.Context, cl *call) error {
+	if pr := cl.producers[slot]; pr != nil && cl.sess != nil {
+		if err := cl.sess.conn.CloseProducer(ctx, pr.id()); err != nil {
+			return err
+		}
+		_ = pr.p.Close(ctx)
+		delete(cl.producers, slot)
+		cl.store.update(func(st *CallState) { delete(st.Producers, pr.id()) })
+		cl.emit(ProducerClosed{ProducerID: pr.id(), Kind: pr.kind(), Reason: "unpublished"})
+	}
+	delete(cl.sources, slot)
+	delete(cl.muted, slot)
+	if cl.started[src] {
+		delete(cl.started, src)
+		return src.Close()
+	}
+	return nil
+}
+
+// Publish adds another source under name (for example a second video,
+// "screen"): it is produced now and kept across reconnects, with
+// appData.source = name. The Client owns the source from here on: it is
+// closed by Unpublish or when the call ends.
+func (c *Client) Publish(ctx context.Context, name string, src MediaSource) (*Publication, error) {
+	if name == "" || src == nil {
+		return nil, errors.New("publish: name and source are required")
+	}
+	err := c.onCall(ctx, func(ctx context.Context, cl *call) error {
 		if cl.sources[name] != nil {
 			return fmt.Errorf("publish: %q is already published", name)
 		}
@@ -185,10 +250,8 @@ func (c *Client) Publish(ctx context.Context, name string, src MediaSource) erro
 		}
 		return nil
 	})
-}
-
-// EnableSource mutes (on=false) or unmutes a source by its slot: "audio",
-// "video" or a Publish name.
-func (c *Client) EnableSource(ctx context.Context, name string, on bool) error {
-	return c.onCall(ctx, func(ctx context.Context, cl *call) error { return cl.setEnabled(ctx, name, on) })
+	if err != nil {
+		return nil, err
+	}
+	return &Publication{c: c, name: name}, nil
 }
