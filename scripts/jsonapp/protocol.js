@@ -115,6 +115,7 @@ class Rooms {
 			if (session.closed) throw new OpError('failed', 'connection closed during hello');
 			if (room.closed) continue; // emptied and closed while we waited
 			room.participants.set(session.me, session);
+			session.room = room; // now, so that a leave() from here on removes it
 			return room;
 		}
 		throw new OpError('failed', `room "${id}" keeps closing`);
@@ -203,7 +204,7 @@ class Session {
 		this.me = `p${nextParticipant++}`;
 		this.name = name;
 		try {
-			this.room = await this.rooms.join(room, this);
+			await this.rooms.join(room, this);
 		} catch (error) {
 			this.me = null; // a later hello may try again
 			throw error;
@@ -290,7 +291,7 @@ class Session {
 		consumer.observer.on('close', () => this.consumers.delete(consumer.id));
 		return {
 			consumerId: consumer.id, producerId, participantId: found.owner.me,
-			kind: consumer.kind, type: consumer.type, rtp: consumer.rtpParameters,
+			kind: consumer.kind, type: consumer.type, paused: consumer.paused, rtp: consumer.rtpParameters,
 		};
 	}
 

@@ -80,6 +80,7 @@ test('publish pushes producer-added; subscribe creates a paused consumer; unpaus
 	assert.equal(sub.participantId, alice.hello.me);
 	assert.equal(sub.kind, 'video');
 	assert.equal(sub.type, 'simulcast');
+	assert.equal(sub.paused, true, 'consumers start paused');
 	assert.equal(sub.rtp.codecs[0].mimeType, 'video/VP8');
 	assert.equal(sub.rtp.encodings.length, 1, 'a simulcast consumer sends one stream');
 	assert.deepEqual(await bob.op('unpause', { consumerId: sub.consumerId }), {});

@@ -134,8 +134,10 @@ class Client {
 		});
 	}
 
-	waitEvent(event, pred = () => true, timeoutMs) {
-		return this.waitFor((m) => m.event === event && pred(m.body), timeoutMs, `event ${event}`);
+	// Resolves with the body of the first push `event` matching pred.
+	async waitEvent(event, pred = () => true, timeoutMs) {
+		const m = await this.waitFor((x) => x.event === event && pred(x.body), timeoutMs, `event ${event}`);
+		return m.body;
 	}
 
 	events(event) {
