@@ -19,7 +19,8 @@ import (
 // tone: the signaling-agnostic layer works with signaling that is not
 // mediasoup-demo's.
 func TestTwoParticipantsOverJSONSignaling(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	// Cleanups run last-in first-out: this one after the server stopped.
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 	srv := sdktest.StartJSONApp(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

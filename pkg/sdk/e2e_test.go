@@ -145,32 +145,8 @@ func testTwoParticipants(t *testing.T, dialect string) {
 		}
 	}
 
-	time.Sleep(2 * time.Second) // let media flow
 	for name, c := range map[string]*sdk.Client{"alice": alice, "bob": bob} {
-		s, err := c.Stats(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(s.Consumers) != 2 {
-			t.Fatalf("%s: %d consumers in stats", name, len(s.Consumers))
-		}
-		for _, cs := range s.Consumers {
-			// pion's interceptor counters: real RTP arrived and was decrypted.
-			minPackets := uint64(40) // ≥ 50 pkt/s audio, ~15 frames/s video, for > 2 s
-			if cs.PacketsReceived < minPackets || cs.BytesReceived < cs.PacketsReceived*10 || cs.BitrateBps <= 0 {
-				t.Errorf("%s: consumer %s (%s) received %d packets, %d bytes, %.0f bps", name, cs.ConsumerID, cs.Kind, cs.PacketsReceived, cs.BytesReceived, cs.BitrateBps)
-			}
-		}
-		for _, ps := range s.Producers {
-			if ps.Layers[0].PacketsSent == 0 {
-				t.Errorf("%s: producer %s sent nothing", name, ps.Kind)
-			}
-		}
-		for _, ts := range s.Transports {
-			if ts.State != "connected" || !strings.HasPrefix(ts.LocalAddress, "127.0.0.1:") || !strings.HasPrefix(ts.RemoteAddress, "127.0.0.1:") {
-				t.Errorf("%s: transport %+v is not connected on loopback", name, ts)
-			}
-		}
+		checkMediaStats(t, ctx, name, c)
 	}
 
 	// Alice leaves: Bob sees her go and her consumers close.
@@ -194,6 +170,51 @@ func testTwoParticipants(t *testing.T, dialect string) {
 	<-rb.done
 	if alice.Err() != nil || bob.Err() != nil {
 		t.Errorf("requested leaves must report no error: %v %v", alice.Err(), bob.Err())
+	}
+}
+
+// checkMediaStats polls a participant's stats until both consumers
+// received real RTP (pion's interceptor counters: packets arrived and were
+// decrypted) with a measured bitrate, both producers sent, and every
+// transport is connected on loopback.
+func checkMediaStats(t *testing.T, ctx context.Context, name string, c *sdk.Client) {
+	t.Helper()
+	problems := func(s sdk.CallStats) []string {
+		var out []string
+		if len(s.Consumers) != 2 {
+			out = append(out, fmt.Sprintf("%d consumers", len(s.Consumers)))
+		}
+		for _, cs := range s.Consumers {
+			if cs.PacketsReceived < 40 || cs.BytesReceived < cs.PacketsReceived*10 || cs.BitrateBps <= 0 {
+				out = append(out, fmt.Sprintf("consumer %s (%s) received %d packets, %d bytes, %.0f bps", cs.ConsumerID, cs.Kind, cs.PacketsReceived, cs.BytesReceived, cs.BitrateBps))
+			}
+		}
+		for _, ps := range s.Producers {
+			if ps.Layers[0].PacketsSent == 0 {
+				out = append(out, "producer "+ps.Kind+" sent nothing")
+			}
+		}
+		for _, ts := range s.Transports {
+			if ts.State != "connected" || !strings.HasPrefix(ts.LocalAddress, "127.0.0.1:") || !strings.HasPrefix(ts.RemoteAddress, "127.0.0.1:") {
+				out = append(out, fmt.Sprintf("transport %+v is not connected on loopback", ts))
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := c.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := problems(s)
+		if len(p) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s", name, strings.Join(p, "; "))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

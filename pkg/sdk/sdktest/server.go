@@ -5,9 +5,7 @@
 package sdktest
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -119,49 +117,7 @@ func Launch(opts ServerOptions) (*Server, error) {
 		args = append(args, "--tls")
 	}
 	args = append(args, opts.Args...)
-	s := &Server{cmd: exec.Command(node, args...), exited: make(chan struct{})}
-	s.cmd.Stderr = lockedWriter{&s.mu, &s.stderr}
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start reference server: %w", err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.exited)
-	}()
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if !sc.Scan() {
-			ready <- errors.New("server exited before its ready line")
-			return
-		}
-		var line struct {
-			Event, URL, MediasoupVersion string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.Event != "ready" || line.URL == "" {
-			ready <- fmt.Errorf("unexpected first line %q", sc.Text())
-			return
-		}
-		s.URL, s.MediasoupVersion = line.URL, line.MediasoupVersion
-		ready <- nil
-		for sc.Scan() { // stdout must carry nothing else, but drain it
-		}
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			_ = s.Stop()
-			return nil, fmt.Errorf("reference server: %w\nstderr:\n%s", err, s.Stderr())
-		}
-	case <-time.After(30 * time.Second):
-		_ = s.Stop()
-		return nil, fmt.Errorf("reference server: no ready line within 30 s\nstderr:\n%s", s.Stderr())
-	}
-	return s, nil
+	return launchNode(node, args)
 }
 
 // Stderr returns what the server logged so far.
