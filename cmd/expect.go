@@ -99,6 +99,69 @@ func audibleAudio(c sdk.ConsumerStats) bool {
 	return c.Kind == "audio" && c.SamplesDecoded > 0 && c.AudioLevel > audibleDbfs
 }
 
+// expectVerdict is what one check of the expectations decided.
+type expectVerdict int
+
+const (
+	expectPending expectVerdict = iota // not (yet) met, deadline not reached; or already decided
+	expectPassed                       // met for the first time: emit expect.passed
+	expectFailed                       // deadline reached unmet: emit expect.failed, exit 7
+)
+
+// expectResult is the outcome of expectChecker.Check.
+type expectResult struct {
+	Verdict expectVerdict
+	Missing []string          // what does not hold (pending, failed)
+	Passed  *expectPassedData // set with expectPassed
+	Failed  *expectFailedData // set with expectFailed
+}
+
+// expectChecker is the state of join's --expect-* check: it passes or
+// fails once, measured from the session's start.
+type expectChecker struct {
+	e       expectations
+	started time.Time
+	decided bool
+}
+
+func newExpectChecker(e expectations, started time.Time) *expectChecker {
+	return &expectChecker{e: e, started: started}
+}
+
+// Deadline is when unmet expectations fail.
+func (c *expectChecker) Deadline() time.Time { return c.started.Add(c.e.Within) }
+
+// Decided reports whether the check has passed or failed already.
+func (c *expectChecker) Decided() bool { return c.decided }
+
+// Check evaluates the expectations at now against the other participants
+// and a stats sample (statsErr when none could be taken: then statistics
+// are missing). After it has passed or failed once, it stays pending.
+func (c *expectChecker) Check(now time.Time, participants map[string]sdk.Participant, stats sdk.CallStats, statsErr error) expectResult {
+	if c.decided {
+		return expectResult{Verdict: expectPending}
+	}
+	var res expectOutcome
+	if statsErr != nil {
+		res.Missing = []string{"statistics (" + statsErr.Error() + ")"}
+	} else {
+		res = evaluateExpectations(c.e, participants, stats)
+	}
+	elapsed := now.Sub(c.started).Milliseconds()
+	switch {
+	case len(res.Missing) == 0:
+		c.decided = true
+		return expectResult{Verdict: expectPassed, Passed: &expectPassedData{ElapsedMillis: elapsed, Participants: orEmpty(res.Met)}}
+	case !now.Before(c.Deadline()):
+		c.decided = true
+		return expectResult{Verdict: expectFailed, Missing: res.Missing, Failed: &expectFailedData{
+			ElapsedMillis: elapsed, WithinMillis: c.e.Within.Milliseconds(), Missing: res.Missing, Participants: orEmpty(res.Present),
+		}}
+	default:
+		return expectResult{Verdict: expectPending, Missing: res.Missing}
+	}
+}
+
 // expectPassedData is the data of an expect.passed event.
 type expectPassedData struct {
 	ElapsedMillis int64             `json:"elapsedMs"`

@@ -103,7 +103,7 @@ func TestEvaluateExpectations(t *testing.T) {
 func TestJoinExpectFlags(t *testing.T) {
 	base := []string{"--server", "ws://127.0.0.1:1", "--room", "r", "--user", "u"}
 	parse := func(args ...string) (*joinOptions, error) {
-		c := newJoinCmd(IO{}, &globalOptions{})
+		c := newJoinCmd(IO{}, &globalOptions{}, runJoin)
 		o := &joinOptions{}
 		// Reach the options through a fresh command's flags.
 		c.RunE = nil
@@ -146,11 +146,80 @@ func TestJoinExpectFlags(t *testing.T) {
 func TestJoinSessionName(t *testing.T) {
 	o := &joinOptions{server: "ws://h:1", room: "room/1", user: "bob smith", iceLoopback: "auto",
 		media: mediaOptions{video: "test", audio: "tone", codec: "vp8", width: 2, height: 2, fps: 1}}
-	if err := o.validate(); err != nil || o.session != "room_1-bob_smith" {
+	// Replaced characters: readable ASCII plus the hash of "room/1-bob smith".
+	if err := o.validate(); err != nil || o.session != "room_1-bob_smith-0063fe35" {
 		t.Errorf("default session = %q, %v", o.session, err)
 	}
 	o.session = "bad/name"
 	if err := o.validate(); exitCodeFor(err) != ExitUsage {
 		t.Errorf("--session bad/name: %v", err)
+	}
+}
+
+func TestExpectChecker(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	bob := map[string]sdk.Participant{"bob": {ID: "bob", DisplayName: "Bob"}}
+	video := sdk.CallStats{Consumers: []sdk.ConsumerStats{{PeerID: "bob", Kind: "video", ReceiveStats: sdk.ReceiveStats{FramesDecoded: 5}}}}
+	e := expectations{Participants: 1, Video: true, Within: 10 * time.Second}
+	type check struct {
+		at      time.Duration // after t0
+		parts   map[string]sdk.Participant
+		stats   sdk.CallStats
+		err     error
+		verdict expectVerdict
+		missing []string
+	}
+	for _, tc := range []struct {
+		name   string
+		checks []check
+	}{
+		{name: "passes once, then stays quiet", checks: []check{
+			{at: time.Second, verdict: expectPending, missing: []string{"1 participant (have 0)"}},
+			{at: 2 * time.Second, parts: bob, verdict: expectPending, missing: []string{"video from bob"}},
+			{at: 3 * time.Second, parts: bob, stats: video, verdict: expectPassed},
+			{at: 4 * time.Second, parts: bob, stats: video, verdict: expectPending},
+			{at: 11 * time.Second, verdict: expectPending},
+		}},
+		{name: "fails at the deadline, not before", checks: []check{
+			{at: 9999 * time.Millisecond, parts: bob, verdict: expectPending, missing: []string{"video from bob"}},
+			{at: 10 * time.Second, parts: bob, verdict: expectFailed, missing: []string{"video from bob"}},
+			{at: 12 * time.Second, parts: bob, stats: video, verdict: expectPending},
+		}},
+		{name: "no statistics counts as missing", checks: []check{
+			{at: time.Second, parts: bob, stats: video, err: sdk.ErrNotJoined, verdict: expectPending, missing: []string{"statistics (" + sdk.ErrNotJoined.Error() + ")"}},
+			{at: 10 * time.Second, parts: bob, err: sdk.ErrNotJoined, verdict: expectFailed, missing: []string{"statistics (" + sdk.ErrNotJoined.Error() + ")"}},
+		}},
+		{name: "met at the deadline passes", checks: []check{
+			{at: 10 * time.Second, parts: bob, stats: video, verdict: expectPassed},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newExpectChecker(e, t0)
+			decided := false
+			if c.Deadline() != t0.Add(10*time.Second) {
+				t.Fatalf("deadline %v", c.Deadline())
+			}
+			for i, ck := range tc.checks {
+				res := c.Check(t0.Add(ck.at), ck.parts, ck.stats, ck.err)
+				if res.Verdict != ck.verdict || !slices.Equal(res.Missing, ck.missing) {
+					t.Fatalf("check %d at %s: verdict %d missing %q; want %d %q", i, ck.at, res.Verdict, res.Missing, ck.verdict, ck.missing)
+				}
+				switch res.Verdict {
+				case expectPassed:
+					if res.Passed == nil || res.Passed.ElapsedMillis != ck.at.Milliseconds() || len(res.Passed.Participants) != 1 {
+						t.Errorf("check %d: passed data %+v", i, res.Passed)
+					}
+				case expectFailed:
+					f := res.Failed
+					if f == nil || f.ElapsedMillis != ck.at.Milliseconds() || f.WithinMillis != 10000 || !slices.Equal(f.Missing, ck.missing) || f.Participants == nil {
+						t.Errorf("check %d: failed data %+v", i, f)
+					}
+				}
+				decided = decided || res.Verdict != expectPending
+				if c.Decided() != decided {
+					t.Errorf("check %d: decided %v, want %v", i, c.Decided(), decided)
+				}
+			}
+		})
 	}
 }

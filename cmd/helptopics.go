@@ -72,8 +72,9 @@ Full reference: docs/events.md.
 const controlHelp = `Controlling a running callctl join
 
 Every 'callctl join' listens on a Unix socket named after its session
-(--session, default ROOM-USER with characters other than letters, digits,
-. _ - replaced by _):
+(--session, default ROOM-USER; characters other than letters, digits,
+. _ - become _, and then a short hash of ROOM-USER is appended so that
+names differing only there stay distinct):
 
   $CALLCTL_RUNTIME_DIR/<session>.sock        when CALLCTL_RUNTIME_DIR is set
   $XDG_RUNTIME_DIR/callctl/<session>.sock    else when XDG_RUNTIME_DIR is set

@@ -15,9 +15,14 @@ type leaveCmdResult struct {
 	Left bool `json:"left"`
 }
 
-func newLeaveCmd(io IO) *cobra.Command {
-	o := &controlOptions{}
-	wait := true
+// leaveOptions are the flags of callctl leave.
+type leaveOptions struct {
+	controlOptions
+	wait bool
+}
+
+func newLeaveCmd(io IO, run func(ctx context.Context, io IO, o *leaveOptions) error) *cobra.Command {
+	o := &leaveOptions{wait: true}
 	c := &cobra.Command{
 		Use:   "leave [--session S]",
 		Short: "Make a running callctl join leave the call gracefully",
@@ -31,25 +36,31 @@ Result: {"v":1,"ok":true,"cmd":"leave","session":"demo-bot1","left":true}`,
   callctl leave --session demo-bot1 && wait`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(c.Context(), o.timeout)
-			defer cancel()
-			cl, name, err := o.connect()
-			if err != nil {
-				return failResult(io, "leave", name, err)
-			}
-			defer cl.Close()
-			if err := cl.Call(ctx, "leave", nil, &leaveResult{}); err != nil {
-				return failResult(io, "leave", name, err)
-			}
-			if wait {
-				if err := cl.WaitClosed(ctx); err != nil {
-					return failResult(io, "leave", name, fmt.Errorf("the session acknowledged but did not finish: %w", err))
-				}
-			}
-			return writeResult(io.Out, leaveCmdResult{resultHeader: okHeader("leave", name), Left: wait})
+			return run(c.Context(), io, o)
 		},
 	}
 	o.addFlags(c)
-	c.Flags().BoolVar(&wait, "wait", true, "wait until the join process has finished")
+	c.Flags().BoolVar(&o.wait, "wait", true, "wait until the join process has finished")
 	return c
+}
+
+// runLeave asks the session to leave and, with --wait, waits until its
+// process has finished.
+func runLeave(ctx context.Context, io IO, o *leaveOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	cl, name, err := o.connect()
+	if err != nil {
+		return failResult(io, "leave", name, err)
+	}
+	defer cl.Close()
+	if err := cl.Call(ctx, "leave", nil, &leaveResult{}); err != nil {
+		return failResult(io, "leave", name, err)
+	}
+	if o.wait {
+		if err := cl.WaitClosed(ctx); err != nil {
+			return failResult(io, "leave", name, fmt.Errorf("the session acknowledged but did not finish: %w", err))
+		}
+	}
+	return writeResult(io.Out, leaveCmdResult{resultHeader: okHeader("leave", name), Left: o.wait})
 }

@@ -129,12 +129,17 @@ func (m *mediaOptions) audioSource() (sdk.MediaSource, error) {
 	}
 }
 
-func (m *mediaOptions) videoSource() (sdk.MediaSource, error) {
+// videoOptions is what a live video source (test, camera) produces.
+func (m *mediaOptions) videoOptions() capture.VideoOptions {
 	layers := 1
 	if m.simulcast {
 		layers = 3
 	}
-	vo := capture.VideoOptions{Width: m.width, Height: m.height, FPS: m.fps, Codec: m.codec, Layers: layers}
+	return capture.VideoOptions{Width: m.width, Height: m.height, FPS: m.fps, Codec: m.codec, Layers: layers}
+}
+
+func (m *mediaOptions) videoSource() (sdk.MediaSource, error) {
+	vo := m.videoOptions()
 	kind, arg := splitSource(m.video)
 	switch kind {
 	case "test":

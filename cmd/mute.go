@@ -13,11 +13,14 @@ type muteCmdResult struct {
 	muteResult
 }
 
-func newMuteCmds(io IO) []*cobra.Command {
-	return []*cobra.Command{newMuteCmd(io, "mute"), newMuteCmd(io, "unmute")}
+// muteRunner runs mute or unmute of kind: runMute, or a test's recorder.
+type muteRunner func(ctx context.Context, io IO, verb, kind string, o *controlOptions) error
+
+func newMuteCmds(io IO, run muteRunner) []*cobra.Command {
+	return []*cobra.Command{newMuteCmd(io, "mute", run), newMuteCmd(io, "unmute", run)}
 }
 
-func newMuteCmd(io IO, verb string) *cobra.Command {
+func newMuteCmd(io IO, verb string, run muteRunner) *cobra.Command {
 	o := &controlOptions{}
 	short, long := "Stop sending audio or video in a running callctl join",
 		`Mute a kind in a running 'callctl join': the producer is paused on the server
@@ -46,20 +49,25 @@ A kind the session does not publish fails with code "not_published" (exit 8).`,
 		},
 		ValidArgs: []string{"audio", "video"},
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(c.Context(), o.timeout)
-			defer cancel()
-			cl, name, err := o.connect()
-			if err != nil {
-				return failResult(io, verb, name, err)
-			}
-			defer cl.Close()
-			var res muteResult
-			if err := cl.Call(ctx, verb, muteArgs{Kind: args[0]}, &res); err != nil {
-				return failResult(io, verb, name, err)
-			}
-			return writeResult(io.Out, muteCmdResult{resultHeader: okHeader(verb, name), muteResult: res})
+			return run(c.Context(), io, verb, args[0], o)
 		},
 	}
 	o.addFlags(c)
 	return c
+}
+
+// runMute asks the session to mute or unmute kind and prints the result.
+func runMute(ctx context.Context, io IO, verb, kind string, o *controlOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	cl, name, err := o.connect()
+	if err != nil {
+		return failResult(io, verb, name, err)
+	}
+	defer cl.Close()
+	var res muteResult
+	if err := cl.Call(ctx, verb, muteArgs{Kind: kind}, &res); err != nil {
+		return failResult(io, verb, name, err)
+	}
+	return writeResult(io.Out, muteCmdResult{resultHeader: okHeader(verb, name), muteResult: res})
 }

@@ -34,8 +34,27 @@ func (g *globalOptions) logger(io IO) (*slog.Logger, error) {
 	return newLogger(io.ErrOut, g.logLevel, g.logFormat)
 }
 
+// runners are what the commands do once their flags and arguments are
+// parsed and checked. NewRootCmd wires the real ones; tests substitute
+// recorders to check the flag wiring in-process, without joining a call
+// or dialing a session.
+type runners struct {
+	join  joinRunner
+	mute  func(ctx context.Context, io IO, verb, kind string, o *controlOptions) error
+	leave func(ctx context.Context, io IO, o *leaveOptions) error
+	stats func(ctx context.Context, io IO, o *statsOptions) error
+}
+
+func defaultRunners() runners {
+	return runners{join: runJoin, mute: runMute, leave: runLeave, stats: runStats}
+}
+
 // NewRootCmd builds the command tree.
 func NewRootCmd(io IO) *cobra.Command {
+	return newRootCmd(io, defaultRunners())
+}
+
+func newRootCmd(io IO, r runners) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "callctl",
@@ -73,9 +92,9 @@ unmute and stats; each prints one JSON result on stdout.`,
 		}
 		return applyConfig(c, cfg)
 	}
-	root.AddCommand(newJoinCmd(io, g))
-	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io), newStatsCmd(io))
-	root.AddCommand(newMuteCmds(io)...)
+	root.AddCommand(newJoinCmd(io, g, r.join))
+	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io, r.leave), newStatsCmd(io, r.stats))
+	root.AddCommand(newMuteCmds(io, r.mute)...)
 	root.AddCommand(newDevicesCmd(io), newClipsCmd(io))
 	root.AddCommand(newHelpTopics(io)...)
 	registerCompletions(root)
@@ -88,7 +107,12 @@ func Main() int {
 }
 
 func run(ctx context.Context, args []string, io IO) int {
-	root := NewRootCmd(io)
+	return runWith(ctx, args, io, defaultRunners())
+}
+
+// runWith is run with the given runners.
+func runWith(ctx context.Context, args []string, io IO, r runners) int {
+	root := newRootCmd(io, r)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -32,7 +32,7 @@ type statsOptions struct {
 	format string
 }
 
-func newStatsCmd(io IO) *cobra.Command {
+func newStatsCmd(io IO, run func(ctx context.Context, io IO, o *statsOptions) error) *cobra.Command {
 	o := &statsOptions{}
 	c := &cobra.Command{
 		Use:   "stats [--session S] [--watch INTERVAL] [--count N] [--format json|table]",
@@ -69,7 +69,7 @@ samples, or the session ends (exit 0). --format table is for people.`,
 			if o.count > 1 && o.watch == 0 {
 				o.watch = time.Second
 			}
-			return runStats(c.Context(), io, o)
+			return run(c.Context(), io, o)
 		},
 	}
 	o.addFlags(c)
