@@ -38,6 +38,7 @@ func registerCompletions(root *cobra.Command) {
 			reg(c, "audio", fixedValues("tone", "none"))
 			reg(c, "codec", fixedValues("vp8"))
 			reg(c, "ice-loopback", fixedValues("auto", "on", "off"))
+			reg(c, "consume", fixedValues("all", "none", "audio", "video"))
 			reg(c, "video-layer", fixedValues("0", "1", "2", "0:0", "1:1", "2:2"))
 		case "stats":
 			reg(c, "format", fixedValues("json", "table"))

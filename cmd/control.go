@@ -24,6 +24,7 @@ const (
 	codeSessionEnded     = "session_ended"     // it exited before answering (exit 6)
 	codeNotPublished     = "not_published"     // mute/unmute of a kind the session does not send (exit 8)
 	codeNotJoined        = "not_joined"        // not in the call (yet, or any more) (exit 8)
+	codeNoDataChannel    = "no_data_channel"   // send to a session joined without --data (exit 8)
 	codeServerError      = "server_error"      // the signaling server rejected the request (exit 8)
 	codeFailed           = "failed"            // the session could not carry the command out (exit 8)
 	codeTimeout          = "timeout"           // no answer within --timeout (exit 1)
@@ -62,6 +63,17 @@ type muteResult struct {
 	Muted      bool   `json:"muted"`
 	// Changed is false when the producer already was in that state.
 	Changed bool `json:"changed"`
+}
+
+// sendArgs are the arguments of "send".
+type sendArgs struct {
+	Text string `json:"text"`
+}
+
+// sendResult answers "send".
+type sendResult struct {
+	Label string `json:"label"`
+	Bytes int    `json:"bytes"`
 }
 
 // leaveResult answers "leave".
@@ -200,6 +212,8 @@ func errorCode(cmd string, err error) *ctlsock.Error {
 	switch {
 	case errors.Is(err, sdk.ErrNotJoined):
 		return ctlsock.Errorf(codeNotJoined, "%s: the session is not in the call", cmd)
+	case errors.Is(err, sdk.ErrNoDataChannel):
+		return ctlsock.Errorf(codeNoDataChannel, "%s: the session has no data channel (join with --data)", cmd)
 	case errors.As(err, &se):
 		return ctlsock.Errorf(codeServerError, "%s: %v", cmd, err)
 	default:

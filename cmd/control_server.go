@@ -92,6 +92,8 @@ func (h *controlHandler) handle(ctx context.Context, req ctlsock.Request) ctlsoc
 		ev.Changed = &res.Changed
 		_ = h.out.event("control", ev)
 		return ctlsock.Reply{Result: res}
+	case "send":
+		return h.send(ctx, req.Args)
 	case "stats":
 		if err := h.awaitJoin(ctx, "stats"); err != nil {
 			return ctlsock.Reply{Err: err}
@@ -114,7 +116,7 @@ func (h *controlHandler) handle(ctx context.Context, req ctlsock.Request) ctlsoc
 			}
 		}}
 	default:
-		return ctlsock.Reply{Err: ctlsock.Errorf(ctlsock.CodeUnknownCommand, "unknown command %q (want info, mute, unmute, stats or leave)", req.Cmd)}
+		return ctlsock.Reply{Err: ctlsock.Errorf(ctlsock.CodeUnknownCommand, "unknown command %q (want info, mute, unmute, send, stats or leave)", req.Cmd)}
 	}
 }
 
@@ -181,4 +183,24 @@ func (h *controlHandler) mute(ctx context.Context, kind string, mute bool) (mute
 		return muteResult{}, ctlsock.Errorf(codeNotJoined, "%s %s: the producer is gone", cmd, kind)
 	}
 	return muteResult{Kind: kind, ProducerID: after.ID, Muted: after.Paused, Changed: before.Paused != after.Paused}, nil
+}
+
+// send sends a text message on the session's chat DataChannel.
+func (h *controlHandler) send(ctx context.Context, raw json.RawMessage) ctlsock.Reply {
+	var a sendArgs
+	if err := json.Unmarshal(raw, &a); err != nil || a.Text == "" {
+		return ctlsock.Reply{Err: ctlsock.Errorf(ctlsock.CodeBadRequest, "send: args.text must be a non-empty string")}
+	}
+	if err := h.awaitJoin(ctx, "send"); err != nil {
+		return ctlsock.Reply{Err: err}
+	}
+	ev := controlData{Cmd: "send", OK: true}
+	if err := h.client.SendData(ctx, a.Text); err != nil {
+		cerr := errorCode("send", err)
+		ev.OK, ev.Error, ev.Code = false, cerr.Message, cerr.Code
+		_ = h.out.event("control", ev)
+		return ctlsock.Reply{Err: cerr}
+	}
+	_ = h.out.event("control", ev)
+	return ctlsock.Reply{Result: sendResult{Label: "chat", Bytes: len(a.Text)}}
 }

@@ -50,11 +50,12 @@ Types: connection.status, joined, participant.joined, participant.left,
 producer.created, producer.paused, producer.resumed, producer.closed,
 consumer.created, consumer.paused, consumer.resumed, consumer.closed,
 consumer.media (first RTP packet of a consumer), consumer.layers,
-consumer.adapted, active_speaker, transport.state, reconnected, stats, error, control, expect.passed,
+consumer.adapted, data.message (with --data: peerId, label, text, size), active_speaker,
+transport.state, reconnected, stats, error, control, expect.passed,
 expect.failed, left (always last; carries the exit code).
 
   control        a control command changed the session (callctl mute, unmute,
-                 leave): {"cmd":"mute","kind":"audio","ok":true,"changed":true};
+                 send, leave): {"cmd":"mute","kind":"audio","ok":true,"changed":true};
                  a refused one carries "error" and "code" instead. The SDK's
                  own events (producer.paused, …) follow in their own order.
   expect.passed  every --expect-* holds: {"elapsedMs":1830,"participants":[…]}

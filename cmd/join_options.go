@@ -32,6 +32,9 @@ type joinOptions struct {
 	reconnectAttempts                 int
 	fallbackServers                   []string
 	iceInterfaces                     []string
+	data                              bool     // --data: DataChannels (chat)
+	consume                           string   // --consume: all, none, audio, video
+	consumePeers                      []string // --consume-peer
 	expect                            expectations
 	expectSet                         bool // any --expect-* flag given
 }
@@ -87,6 +90,14 @@ func (o *joinOptions) validate() error {
 	}
 	if err := o.media.validate(); err != nil {
 		return &usageError{err}
+	}
+	switch o.consume {
+	case "", "all", "none", "audio", "video":
+	default:
+		return bad("--consume %q: want all, none, audio or video", o.consume)
+	}
+	if o.consume == "none" && len(o.consumePeers) > 0 {
+		return bad("--consume-peer makes no sense with --consume none")
 	}
 	if o.iceLoopback != "auto" && o.iceLoopback != "on" && o.iceLoopback != "off" {
 		return bad("--ice-loopback %q: want auto, on or off", o.iceLoopback)
@@ -162,5 +173,19 @@ func (o *joinOptions) clientConfig(tlsCfg *tls.Config, audio, video sdk.MediaSou
 		VideoLayers: o.media.layers, AdaptiveLayers: o.media.adaptive,
 		ICE: o.iceConfig(), Logger: log,
 		Reconnect: sdk.ReconnectConfig{MaxAttempts: o.reconnectAttempts, FallbackURLs: o.fallbackServers},
+		Data:      o.data, Consume: o.consumeOptions(),
 	}
+}
+
+// consumeOptions turns --consume and --consume-peer into the SDK's
+// selection.
+func (o *joinOptions) consumeOptions() sdk.ConsumeOptions {
+	c := sdk.ConsumeOptions{Peers: o.consumePeers}
+	switch o.consume {
+	case "none":
+		c.None = true
+	case "audio", "video":
+		c.Kinds = []string{o.consume}
+	}
+	return c
 }

@@ -43,10 +43,11 @@ type runners struct {
 	mute  func(ctx context.Context, io IO, verb, kind string, o *controlOptions) error
 	leave func(ctx context.Context, io IO, o *leaveOptions) error
 	stats func(ctx context.Context, io IO, o *statsOptions) error
+	send  sendRunner
 }
 
 func defaultRunners() runners {
-	return runners{join: runJoin, mute: runMute, leave: runLeave, stats: runStats}
+	return runners{join: runJoin, mute: runMute, leave: runLeave, stats: runStats, send: runSend}
 }
 
 // NewRootCmd builds the command tree.
@@ -95,6 +96,7 @@ unmute and stats; each prints one JSON result on stdout.`,
 	root.AddCommand(newJoinCmd(io, g, r.join))
 	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io, r.leave), newStatsCmd(io, r.stats))
 	root.AddCommand(newMuteCmds(io, r.mute)...)
+	root.AddCommand(newSendCmd(io, r.send))
 	root.AddCommand(newDevicesCmd(io), newClipsCmd(io))
 	root.AddCommand(newHelpTopics(io)...)
 	registerCompletions(root)
