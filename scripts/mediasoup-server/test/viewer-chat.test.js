@@ -205,6 +205,9 @@ describe('chat.js', () => {
 		const shown = dom.log.children.map((li) => [li.querySelector('.from').textContent, li.querySelector('.text').textContent]);
 		assert.deepEqual(shown, [['Alice', 'hi from alice'], ['bot [bot]', 'beep'], ['callctl-1', 'grüße, binary']]);
 
+		assert.equal(chat.snapshot().consumers, 0, 'none open yet');
+		for (const dc of consumed) dc.readyState = 'open';
+		assert.equal(chat.snapshot().consumers, 3);
 		chat.closeConsumer('dc1');
 		assert.equal(consumed[0].closed, true);
 		assert.equal(chat.snapshot().consumers, 2);

@@ -165,7 +165,8 @@ export function createChat({ log, form, nameOf }) {
 			ready: ready(),
 			error,
 			sent,
-			consumers: consumers.size,
+			// DataConsumers whose channel is open: lines from those peers arrive
+			consumers: [...consumers.values()].filter((dc) => dc.readyState === 'open').length,
 			messages: messages.map((m) => ({ ...m })),
 		}),
 	};
