@@ -225,7 +225,7 @@ func (p *tab) sendChat(t *testing.T, text string) {
 // a tile next to the chat.
 func (p *tab) screenshot(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	if _, err := chromedp.Run(p.ctx, chromedp.EmulateViewport(960, 420)); err != nil {
+	if _, err := chromedp.Run(p.ctx, chromedp.EmulateViewport(1200, 460)); err != nil {
 		t.Fatal(err)
 	}
 	pollUntil(t, ctx, p.name+": own video playing", func() (bool, string) {

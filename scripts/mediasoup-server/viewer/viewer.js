@@ -103,10 +103,12 @@ async function join() {
 	for (const p of res.peers || []) addPeer(p);
 	setStatus(`joined (${device.handlerName})`, 'ok');
 	$('publish').disabled = false;
-	// After `join` (the server rejects produceData before it); producing
-	// connects the send transport first, as the demo's JS client does.
-	await chat.start(sendTransport);
 	if (wantPublish) await publish();
+	// After `join` (the server rejects produceData before it) and after
+	// the media, so chat never delays them: the send transport is then
+	// connected, as in the demo's JS client. In a receive-only page,
+	// producing the chat is what connects the send transport.
+	await chat.start(sendTransport);
 }
 
 async function createTransport(direction) {
