@@ -2,7 +2,7 @@
 'use strict';
 
 // Builds the viewer page into viewer/dist/ with esbuild:
-//   viewer.js (+ mediasoup-client, protoo-client) -> dist/viewer.js (+ .map)
+//   viewer.js (+ chat.js, mediasoup-client, protoo-client) -> dist/viewer.js (+ .map)
 //   index.html, viewer.css                        -> copied
 // Skips the build when dist/ was made from the same inputs (a hash of the
 // sources, package-lock.json and the esbuild version); --force rebuilds.
@@ -15,7 +15,7 @@ const path = require('path');
 const HERE = __dirname;
 const DIST = path.join(HERE, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
-const SOURCES = ['index.html', 'viewer.css', 'viewer.js', 'build.js'];
+const SOURCES = ['index.html', 'viewer.css', 'viewer.js', 'chat.js', 'build.js'];
 const OUTPUTS = ['index.html', 'viewer.css', 'viewer.js'];
 
 function log(msg) {

@@ -1,7 +1,8 @@
 // callctl viewer: joins a room of the reference mediasoup server (the
 // mediasoup-demo protoo protocol) with mediasoup-client, shows every
 // participant's video with name, layer and resolution, plays their audio,
-// and can publish this browser's camera and microphone.
+// can publish this browser's camera and microphone, and has a chat box
+// (DataChannels, see chat.js).
 //
 // URL parameters: roomId (default "demo"), peerId (default random),
 // displayName, publish=1 (publish camera+mic at once), camera=WxH (camera
@@ -10,6 +11,7 @@
 
 import { Device } from 'mediasoup-client';
 import * as protooClient from 'protoo-client';
+import { createChat } from './chat.js';
 
 const params = new URLSearchParams(location.search);
 const roomId = params.get('roomId') || 'demo';
@@ -36,6 +38,11 @@ const peers = new Map(); // peerId -> { id, displayName, tile }
 const consumers = new Map(); // consumerId -> { consumer, peerId, type, producerPaused, spatialLayer, temporalLayer, score, el, frames }
 const producers = new Map(); // kind -> Producer
 let localStream = null;
+const chat = createChat({
+	log: $('chat-log'),
+	form: $('chat-form'),
+	nameOf: (id) => (peers.has(id) ? peers.get(id).displayName : id),
+});
 
 // ---------------------------------------------------------------------------
 // signaling
@@ -80,31 +87,42 @@ async function join() {
 
 	// Both transports exist before `join`: the server creates the consumers
 	// for producers already in the room at join time, on the recv transport.
+	// The send transport exists even when the page does not publish media:
+	// it carries the chat DataProducer.
 	sendTransport = await createTransport('producer');
 	recvTransport = await createTransport('consumer');
 
+	// With sctpCapabilities the server also creates DataConsumers (chat).
 	const res = await request('join', {
 		displayName,
 		device: { flag: 'callctl-viewer', name: navigator.userAgent, version: device.handlerName },
 		rtpCapabilities: device.rtpCapabilities,
+		sctpCapabilities: device.sctpCapabilities,
 	});
 	joined = true;
 	for (const p of res.peers || []) addPeer(p);
 	setStatus(`joined (${device.handlerName})`, 'ok');
 	$('publish').disabled = false;
 	if (wantPublish) await publish();
+	// After `join` (the server rejects produceData before it) and after
+	// the media, so chat never delays them: the send transport is then
+	// connected, as in the demo's JS client. In a receive-only page,
+	// producing the chat is what connects the send transport.
+	await chat.start(sendTransport);
 }
 
 async function createTransport(direction) {
 	const producing = direction === 'producer';
 	const info = await request('createWebRtcTransport', {
 		forceTcp: false, producing, consuming: !producing, appData: { direction },
+		sctpCapabilities: device.sctpCapabilities,
 	});
 	const opts = {
 		id: info.id || info.transportId,
 		iceParameters: info.iceParameters,
 		iceCandidates: info.iceCandidates,
 		dtlsParameters: info.dtlsParameters,
+		sctpParameters: info.sctpParameters,
 		iceServers: [],
 	};
 	const transport = producing ? device.createSendTransport(opts) : device.createRecvTransport(opts);
@@ -116,6 +134,10 @@ async function createTransport(direction) {
 			request('produce', { transportId: transport.id, kind, rtpParameters, appData })
 				.then((r) => callback({ id: r.id || r.producerId }), errback);
 		});
+		transport.on('producedata', ({ sctpStreamParameters, label, protocol, appData }, callback, errback) => {
+			request('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol, appData })
+				.then((r) => callback({ id: r.id || r.dataProducerId }), errback);
+		});
 	}
 	transport.on('connectionstatechange', (state) => {
 		if (state === 'failed') setStatus(`${direction} transport failed`, 'bad');
@@ -124,6 +146,11 @@ async function createTransport(direction) {
 }
 
 async function onRequest(req, accept, reject) {
+	if (req.method === 'newDataConsumer' && recvTransport) {
+		await chat.consume(recvTransport, req.data);
+		accept(); // like newConsumer: only once the DataConsumer exists here
+		return;
+	}
 	if (req.method !== 'newConsumer' || !recvTransport) {
 		reject(403, `not handled: ${req.method}`);
 		return;
@@ -179,6 +206,9 @@ function onNotification(method, d) {
 			break;
 		case 'consumerScore':
 			if (c) c.score = d.score;
+			break;
+		case 'dataConsumerClosed':
+			chat.closeConsumer(d.dataConsumerId);
 			break;
 		case 'activeSpeaker':
 			for (const p of peers.values()) p.tile.classList.toggle('speaking', p.id === d.peerId);
@@ -415,6 +445,7 @@ function reset() {
 	for (const producer of producers.values()) producer.close();
 	producers.clear();
 	stopLocalStream();
+	chat.reset();
 	if (sendTransport) sendTransport.close();
 	if (recvTransport) recvTransport.close();
 	sendTransport = recvTransport = null;
@@ -497,6 +528,9 @@ window.viewer = {
 					height: v ? v.videoHeight : 0,
 				};
 			}),
+			// ready: the chat DataChannel is open; sent: lines this page sent;
+			// messages: lines received from the others (peerId null: the demo's bot)
+			chat: chat.snapshot(),
 		};
 	},
 	/** The selected ICE candidate pair of each transport (null before ICE completes). */
@@ -508,4 +542,6 @@ window.viewer = {
 	},
 	publish,
 	unpublish,
+	/** Sends a chat line on the page's chat DataProducer (rejects when chat is not ready). */
+	sendChat: (text) => chat.send(text),
 };
