@@ -128,7 +128,7 @@ func classify(err error) *controlError {
 		return &controlError{code: codeTimeout, msg: "no answer from the session in time (see --timeout)", exit: ExitError}
 	case errors.As(err, &pe):
 		switch pe.Code {
-		case codeNotPublished, codeNotJoined, codeServerError, codeFailed:
+		case codeNotPublished, codeNotJoined, codeNoDataChannel, codeServerError, codeFailed:
 			return &controlError{code: pe.Code, msg: pe.Message, exit: ExitRefused}
 		}
 		return &controlError{code: pe.Code, msg: pe.Message, exit: ExitError}

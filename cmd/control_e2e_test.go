@@ -129,10 +129,23 @@ func TestControlE2E(t *testing.T) {
 	}
 	ctlFail(t, ExitNoSession, codeNoSession, "stats", "--session", "ctl-carol")
 
-	// Stats reflect real traffic: bytes grow between two samples.
+	// Stats reflect real traffic: bytes grow between two samples (RTCP
+	// receiver reports go out once a second, so sample until they did).
 	s1 := ctlOK(t, "stats", "--session", "ctl-alice")
-	time.Sleep(700 * time.Millisecond)
+	grew := func(s2 map[string]any) bool {
+		for _, name := range []string{"send", "recv"} {
+			a, b := transportOf(s1, name), transportOf(s2, name)
+			if a == nil || b == nil || num(b, "bytesSent") <= num(a, "bytesSent") || num(b, "bytesReceived") <= num(a, "bytesReceived") {
+				return false
+			}
+		}
+		return true
+	}
 	s2 := ctlOK(t, "stats", "--session", "ctl-alice")
+	for deadline := time.Now().Add(5 * time.Second); !grew(s2) && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		s2 = ctlOK(t, "stats", "--session", "ctl-alice")
+	}
 	if s1["session"] != "ctl-alice" {
 		t.Errorf("stats result session %v", s1["session"])
 	}

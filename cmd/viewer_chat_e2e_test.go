@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,11 +111,49 @@ func testViewerChat(t *testing.T, dialect string) {
 		alice.screenshot(t, ctx, path)
 	}
 
+	chatWithCallctl(t, ctx, srv.URL, room, alice)
+
 	// bob leaves: alice's DataConsumer of his chat closes (dataConsumerClosed).
 	if _, err := chromedp.Run(bob.ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("bob: leave: %v", err)
 	}
 	alice.waitChat(t, ctx, "bob's DataConsumer closed", func(s *chatSnapshot) bool { return s.Ready && s.Consumers == 0 })
+}
+
+// chatWithCallctl adds a callctl session with --data to the room and
+// checks chat both ways between it and the page: callctl send shows up in
+// the page's chat, and the page's line shows up as a data.message event
+// on callctl's stdout.
+func chatWithCallctl(t *testing.T, ctx context.Context, serverURL, room string, page *tab) {
+	t.Helper()
+	bot := start(t, "join", "--server", serverURL, "--room", room, "--user", "gobot", "--name", "Go bot",
+		"--data", "--video", "none", "--audio", "none")
+	bot.waitFor("joined", 15*time.Second, nil)
+	page.waitChat(t, ctx, "the callctl session's chat consumed", func(s *chatSnapshot) bool { return s.Consumers == 2 })
+	ctlOK(t, "send", "--session", room+"-gobot", "hello page, from callctl")
+	page.waitChatLines(t, ctx, "gobot", "Go bot", []string{"hello page, from callctl"})
+
+	line := "hello callctl, from the page ✓"
+	got := func() bool {
+		return len(bot.find("data.message", func(m map[string]any) bool {
+			return m["peerId"] == "alice" && m["label"] == "chat" && m["text"] == line
+		})) > 0
+	}
+	// callctl's receiving SCTP association may still be coming up: resend
+	// until a line arrives.
+	deadline := time.Now().Add(20 * time.Second)
+	for !got() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's line never reached callctl; its events: %v", types(bot.snapshot()))
+		}
+		page.sendChat(t, line)
+		time.Sleep(300 * time.Millisecond)
+	}
+	_ = bot.cmd.Process.Signal(syscall.SIGINT)
+	if code := bot.wait(15 * time.Second); code != 0 {
+		t.Errorf("callctl exit %d\nstderr:\n%s", code, bot.stderr.String())
+	}
+	bot.checkStream(room+"-gobot", 0)
 }
 
 // chatSnapshot is window.viewer.snapshot().chat (viewer/chat.js).
