@@ -23,6 +23,7 @@ type call struct {
 	q     *queue.Queue
 
 	room, peerID, displayName string
+	servers                   []string // in the order this room uses them
 
 	sess          *session                 // the current connection; nil while reconnecting
 	sources       map[string]MediaSource   // by slot ("audio", "video", or a Publish name)
@@ -35,9 +36,10 @@ type call struct {
 	muted         map[string]bool          // slots muted by the user, restored on rejoin
 	started       map[MediaSource]bool     // sources started (they outlive reconnects)
 
-	rc         *reconnect.Machine
-	lostReason string // what was lost (signaling, send transport…)
-	lastErr    error  // why the last attempt failed
+	rc            *reconnect.Machine
+	lostReason    string       // what was lost (signaling, send transport…)
+	pendingRejoin *Reconnected // rejoined, waiting for media to flow
+	lastErr       error        // why the last attempt failed
 
 	ctx    context.Context // ends with the call; owns media goroutines
 	cancel context.CancelFunc
@@ -60,12 +62,13 @@ func newCall(cfg Config, store *Store, ev *emitter, room, user, displayName stri
 		producers: map[string]*producer{}, consumers: map[string]*consumer{}, dataConsumers: map[string]*dataConsumer{},
 		rates: map[uint32]*rateMeter{}, videoLayers: cfg.VideoLayers,
 		muted: map[string]bool{}, started: map[MediaSource]bool{},
-		rc: reconnect.New(reconnect.Policy{
-			MaxAttempts: cfg.Reconnect.MaxAttempts, InitialDelay: cfg.Reconnect.InitialDelay, MaxDelay: cfg.Reconnect.MaxDelay,
-			Servers: 1 + len(cfg.Reconnect.FallbackURLs),
-		}, nil, nil),
-		ctx: ctx, cancel: cancel, done: make(chan struct{}), finished: finished,
+		servers: cfg.serverOrder(room),
+		ctx:     ctx, cancel: cancel, done: make(chan struct{}), finished: finished,
 	}
+	cl.rc = reconnect.New(reconnect.Policy{
+		MaxAttempts: cfg.Reconnect.MaxAttempts, InitialDelay: cfg.Reconnect.InitialDelay, MaxDelay: cfg.Reconnect.MaxDelay,
+		Servers: len(cl.servers),
+	}, nil, nil)
 	if cfg.Audio != nil {
 		cl.sources["audio"] = cfg.Audio
 	}
@@ -174,11 +177,12 @@ func (cl *call) protocolError(err error) {
 // session is one signaling connection with its device and transports;
 // a reconnect replaces it whole.
 type session struct {
-	url    string
-	conn   *demo.Conn
-	device *msc.Device
-	send   *msc.SendTransport
-	recv   *msc.RecvTransport
+	url     string
+	outages map[string]*iceOutage // transports being ICE-restarted, by name
+	conn    *demo.Conn
+	device  *msc.Device
+	send    *msc.SendTransport
+	recv    *msc.RecvTransport
 }
 
 func (s *session) close() {

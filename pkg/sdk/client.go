@@ -33,9 +33,15 @@ type Client struct {
 
 // NewClient validates cfg and returns a client.
 func NewClient(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.ServerURL)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("server URL %q: want ws://host[:port] or wss://host[:port]", cfg.ServerURL)
+	urls := cfg.ServerURLs
+	if len(urls) == 0 {
+		urls = append([]string{cfg.ServerURL}, cfg.Reconnect.FallbackURLs...)
+	}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return nil, fmt.Errorf("server URL %q: want ws://host[:port] or wss://host[:port]", s)
+		}
 	}
 	return &Client{cfg: cfg.withDefaults(), store: newStore(), ev: newLazyEmitter()}, nil
 }

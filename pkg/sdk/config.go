@@ -19,6 +19,11 @@ type Config struct {
 	// ServerURL is the signaling server's WebSocket URL (ws:// or wss://),
 	// without roomId/peerId: JoinCall adds them.
 	ServerURL string
+	// ServerURLs balances rooms over several servers instead (ServerURL is
+	// then ignored): every client orders them by rendezvous hashing of the
+	// room, joins the first that accepts the connection, and fails over in
+	// the same order, so all participants of a room meet on one server.
+	ServerURLs []string
 	// Origin is sent as the HTTP Origin header. The newer mediasoup-demo
 	// server checks it; default: https://<host of ServerURL>.
 	Origin string

@@ -41,6 +41,7 @@ type Joined struct {
 	PeerID           string        `json:"peerId"`
 	DisplayName      string        `json:"displayName"`
 	Dialect          string        `json:"dialect"`
+	Server           string        `json:"server,omitempty"` // the signaling server joined
 	MediasoupVersion string        `json:"mediasoupVersion,omitempty"`
 	Participants     []Participant `json:"participants"`
 	JoinMillis       int64         `json:"joinMs"`

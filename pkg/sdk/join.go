@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -21,7 +22,7 @@ func (cl *call) join(ctx context.Context) error {
 		st.Room, st.PeerID = cl.room, cl.peerID
 	})
 	cl.setStatus(StatusConnecting, "")
-	parts, err := cl.connect(ctx, cl.cfg.ServerURL)
+	parts, err := cl.connectFirst(ctx)
 	if err != nil {
 		return err
 	}
@@ -32,7 +33,7 @@ func (cl *call) join(ctx context.Context) error {
 	})
 	cl.setStatus(StatusJoined, "")
 	cl.emit(Joined{
-		Room: cl.room, PeerID: cl.peerID, DisplayName: cl.displayName, Dialect: cl.sess.conn.Dialect().String(),
+		Room: cl.room, PeerID: cl.peerID, DisplayName: cl.displayName, Dialect: cl.sess.conn.Dialect().String(), Server: cl.sess.url,
 		MediasoupVersion: cl.sess.conn.MediasoupVersion(), Participants: parts, JoinMillis: time.Since(start).Milliseconds(),
 	})
 	for _, p := range parts {
@@ -43,11 +44,33 @@ func (cl *call) join(ctx context.Context) error {
 	return cl.produceAll(ctx)
 }
 
+// connectFirst joins through the first server, in this room's order, that
+// accepts the connection: a server that refuses or cannot be reached is
+// skipped (a server that accepts and then fails the join is not).
+func (cl *call) connectFirst(ctx context.Context) ([]Participant, error) {
+	var firstErr error
+	for i, url := range cl.servers {
+		parts, err := cl.connect(ctx, url)
+		var ce *ConnectError
+		if err == nil || !errors.As(err, &ce) || i == len(cl.servers)-1 {
+			if err != nil && firstErr != nil && len(cl.servers) > 1 {
+				err = fmt.Errorf("%w (and every other server: first: %v)", err, firstErr)
+			}
+			return parts, err
+		}
+		cl.log.Warn("server refused, trying the next", "server", url, "err", err)
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, errors.New("no server")
+}
+
 // connect opens a session on serverURL and runs the join sequence up to
 // the join request: router capabilities, transports (the receiving one
 // must exist before join), join. It returns the other participants.
 func (cl *call) connect(ctx context.Context, serverURL string) ([]Participant, error) {
-	s := &session{url: serverURL}
+	s := &session{url: serverURL, outages: map[string]*iceOutage{}}
 	conn, err := demo.Dial(ctx, cl.dialOptions(s, serverURL))
 	if err != nil {
 		return nil, &ConnectError{URL: serverURL, Err: err}
@@ -66,7 +89,7 @@ func (cl *call) connect(ctx context.Context, serverURL string) ([]Participant, e
 	if err := s.device.Load(caps); err != nil {
 		return nil, step("getRouterRtpCapabilities", err)
 	}
-	cl.store.update(func(st *CallState) { st.Dialect = conn.Dialect().String() })
+	cl.store.update(func(st *CallState) { st.Dialect, st.Server = conn.Dialect().String(), serverURL })
 	if err := cl.createTransports(ctx, s); err != nil {
 		return nil, err
 	}
@@ -148,7 +171,7 @@ func (cl *call) createTransports(ctx context.Context, s *session) error {
 	if s.recv, err = s.device.CreateRecvTransport(opts); err != nil {
 		return &JoinError{Step: "recv transport", Err: err}
 	}
-	cl.wireTransport(s, s.recv.ID(), "recv", s.recv.OnConnect, s.recv.OnConnectionStateChange)
+	cl.wireTransport(s, s.recv, "recv")
 	return nil
 }
 
@@ -161,7 +184,7 @@ func (cl *call) createSendTransport(ctx context.Context, s *session) error {
 	if s.send, err = s.device.CreateSendTransport(opts); err != nil {
 		return &JoinError{Step: "send transport", Err: err}
 	}
-	cl.wireTransport(s, s.send.ID(), "send", s.send.OnConnect, s.send.OnConnectionStateChange)
+	cl.wireTransport(s, s.send, "send")
 	s.send.OnProduce(func(ctx context.Context, p msc.ProduceParameters) (string, error) {
 		return s.conn.Produce(ctx, s.send.ID(), p)
 	})
@@ -180,21 +203,16 @@ func (cl *call) sctpCapabilities(s *session) *msc.SctpCapabilities {
 }
 
 // wireTransport connects a transport through the session's signaling and
-// reports its state changes through the queue; a failed transport loses
-// the call.
-func (cl *call) wireTransport(s *session, id, name string,
-	onConnect func(func(context.Context, msc.DtlsParameters) error), onState func(func(webrtc.PeerConnectionState))) {
-	onConnect(func(ctx context.Context, dtls msc.DtlsParameters) error {
+// reports its state changes through the queue (see onTransportState).
+func (cl *call) wireTransport(s *session, t sessionTransport, name string) {
+	id := t.ID()
+	t.OnConnect(func(ctx context.Context, dtls msc.DtlsParameters) error {
 		return s.conn.ConnectWebRtcTransport(ctx, id, dtls)
 	})
-	onState(func(st webrtc.PeerConnectionState) {
-		_ = cl.q.Add(func(context.Context) {
-			if cl.ended || cl.sess != s {
-				return
-			}
-			cl.emit(TransportStateChanged{Transport: name, State: st.String()})
-			if st == webrtc.PeerConnectionStateFailed {
-				cl.lost(name+" transport", fmt.Errorf("%w: %s transport ICE/DTLS failed", ErrTransportFailed, name))
+	t.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		_ = cl.q.Add(func(ctx context.Context) {
+			if !cl.ended && cl.sess == s {
+				cl.onTransportState(ctx, s, t, name, st)
 			}
 		})
 	})

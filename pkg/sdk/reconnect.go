@@ -83,22 +83,9 @@ func (cl *call) teardownMedia(reason string) {
 	})
 }
 
-// schedule waits (without holding the queue, so a leave still goes
-// through) and then runs the next attempt.
-func (cl *call) schedule(delay time.Duration) {
-	cl.wg.Add(1)
-	go func() {
-		defer cl.wg.Done()
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-cl.ctx.Done():
-			return
-		case <-t.C:
-		}
-		_ = cl.q.Add(cl.tryRejoin)
-	}()
-}
+// schedule runs the next attempt after delay, without holding the queue
+// meanwhile (so a leave still goes through).
+func (cl *call) schedule(delay time.Duration) { cl.after(delay, cl.tryRejoin) }
 
 // tryRejoin runs one attempt on the queue.
 func (cl *call) tryRejoin(ctx context.Context) {
@@ -106,8 +93,7 @@ func (cl *call) tryRejoin(ctx context.Context) {
 		return
 	}
 	cl.rc.Attempting()
-	urls := append([]string{cl.cfg.ServerURL}, cl.cfg.Reconnect.FallbackURLs...)
-	url := urls[cl.rc.Server()]
+	url := cl.servers[cl.rc.Server()]
 	cl.setStatus(StatusConnecting, fmt.Sprintf("attempt %d", cl.rc.Attempt()))
 	parts, err := cl.connect(ctx, url)
 	if err == nil {
@@ -127,10 +113,17 @@ func (cl *call) tryRejoin(ctx context.Context) {
 		cl.schedule(action.Delay)
 		return
 	}
-	downtime := cl.rc.Downtime()
 	cl.rc.Joined()
 	cl.setStatus(StatusJoined, "")
-	cl.emit(Reconnected{Attempt: cl.rc.Attempt(), ServerURL: url, DowntimeMillis: downtime.Milliseconds(), Reason: cl.lostReason})
+	// Reported once a transport connected (media flows), with the whole
+	// downtime; rejoinMediaWait bounds the wait.
+	cl.pendingRejoin = &Reconnected{Attempt: cl.rc.Attempt(), ServerURL: url, Reason: cl.lostReason}
+	s := cl.sess
+	cl.after(rejoinMediaWait, func(context.Context) {
+		if cl.sess == s {
+			cl.rejoinComplete()
+		}
+	})
 }
 
 // syncParticipants replaces the participant list with the one a rejoin

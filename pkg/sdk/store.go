@@ -12,6 +12,7 @@ type CallState struct {
 	Room         string
 	PeerID       string
 	Dialect      string
+	Server       string                   // the signaling server in use
 	Participants map[string]Participant   // by peer id
 	Producers    map[string]ProducerState // by producer id
 	Consumers    map[string]ConsumerState // by consumer id
