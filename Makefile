@@ -4,7 +4,7 @@ LISTEN  ?= 127.0.0.1:4443
 BIN     ?= bin/callctl
 export CGO_ENABLED = 1
 
-.PHONY: all deps build test test-go test-server vet fmt-check server-install server demo bench clean
+.PHONY: all deps build test test-go test-server vet fmt-check server-install server demo bench fuzz clean
 
 all: build
 
@@ -44,6 +44,18 @@ demo: build
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# Runs every Go fuzz target for FUZZTIME each, one after another (their
+# seed corpora already run in plain go test): make fuzz FUZZTIME=1m
+FUZZTIME ?= 20s
+fuzz: deps
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg cmd); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

@@ -46,10 +46,10 @@ type frameAssembler struct {
 	highest uint64
 	// resync: after a loss, packets are dropped until one provably starts
 	// a frame, so that emitting restarts at a frame boundary.
-	resync   bool
-	prev     *rtp.Packet // the last packet consumed (emitted or dropped)
-	prevExt  uint64
-	lost     bool // a loss not yet reported on an emitted frame
+	resync  bool
+	prev    *rtp.Packet // the last packet consumed (emitted or dropped)
+	prevExt uint64
+	lost    bool // a loss not yet reported on an emitted frame
 
 	lastTS    uint32
 	haveTS    bool

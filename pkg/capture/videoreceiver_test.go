@@ -10,7 +10,6 @@ import (
 	"github.com/callctl/callctl/pkg/sdk"
 )
 
-
 type decodedFrame struct {
 	index int
 	key   bool
