@@ -46,14 +46,15 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Runs every Go fuzz target for FUZZTIME each, one after another (their
-# seed corpora already run in plain go test): make fuzz FUZZTIME=1m
+# seed corpora already run in plain go test): make fuzz FUZZTIME=1m.
+# Minimizing a new input may take 60 s by default, which stalls a short run.
 FUZZTIME ?= 20s
 fuzz: deps
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg cmd); do \
 		pkg=./$$(dirname $$f); \
 		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
 			echo "== $$pkg $$t"; \
-			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 		done; \
 	done
 
