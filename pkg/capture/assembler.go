@@ -41,7 +41,7 @@ type frameAssembler struct {
 	pkts    map[uint64]*rtp.Packet // by extended sequence number
 	arrived map[uint64]time.Time   // when each packet in pkts arrived
 	started bool
-	lastExt uint64 // extended number of the newest packet pushed
+	lastExt uint64 // extended number of the packet pushed last (unwrap reference)
 	next    uint64 // everything before next was emitted or given up
 	highest uint64
 	// resync: after a loss, packets are dropped until one provably starts
