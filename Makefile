@@ -4,7 +4,7 @@ LISTEN  ?= 127.0.0.1:4443
 BIN     ?= bin/callctl
 export CGO_ENABLED = 1
 
-.PHONY: all deps build test test-go test-server vet fmt-check server-install server demo bench clean
+.PHONY: all deps build test test-go test-server vet fmt-check server-install server demo bench fuzz clean
 
 all: build
 
@@ -44,6 +44,28 @@ demo: build
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# Runs every Go fuzz target for FUZZTIME each, one after another (their
+# seed corpora already run in plain go test): make fuzz FUZZTIME=1m.
+# Minimizing a new input may take 60 s by default, which stalls a short run.
+# A bare "context deadline exceeded" with no failing input written is Go's
+# fuzz-coordinator race at the end of -fuzztime (go.dev/issue/75804, fixed
+# in Go 1.27), not a finding: it is reported and skipped.
+FUZZTIME ?= 20s
+fuzz: deps
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg cmd); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "== $$pkg $$t"; log=$$(mktemp); rc=0; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg >$$log 2>&1 || rc=$$?; \
+			cat $$log; \
+			if [ $$rc -ne 0 ]; then \
+				if grep -q 'Failing input written' $$log || ! grep -q 'context deadline exceeded' $$log; then rm -f $$log; exit 1; fi; \
+				echo "(not a finding: go.dev/issue/75804)"; \
+			fi; \
+			rm -f $$log; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

@@ -60,12 +60,20 @@ func parseAnnexB(b []byte) (*clip, error) {
 	var sps, pps []byte // the latest, with start codes
 	auStart := nals[0].start
 	var hasSlice, hasIDR, hasSPS bool
-	finish := func(end int) {
+	// Copies with parameter sets put in front may not grow the clip past
+	// twice the file: a crafted file (a huge SPS, then thousands of tiny
+	// IDR slices) would otherwise need gigabytes.
+	copied := 0
+	finish := func(end int) error {
 		au := b[auStart:end:end]
 		if hasIDR && !hasSPS && sps != nil && pps != nil {
+			if copied += len(sps) + len(pps) + len(au); copied > len(b) {
+				return errors.New("h264: parameter sets repeated in front of key frames would exceed the file size")
+			}
 			au = slices.Concat(sps, pps, au)
 		}
 		c.frames = append(c.frames, clipFrame{data: au, key: hasIDR})
+		return nil
 	}
 	for i, n := range nals {
 		end := len(b)
@@ -77,7 +85,9 @@ func parseAnnexB(b []byte) (*clip, error) {
 		boundary := n.typ == nalAUD || n.typ == nalSPS || n.typ == nalPPS || n.typ == nalSEI ||
 			(n.typ >= 14 && n.typ <= 18) || firstSlice
 		if hasSlice && boundary {
-			finish(n.start)
+			if err := finish(n.start); err != nil {
+				return nil, err
+			}
 			auStart, hasSlice, hasIDR, hasSPS = n.start, false, false, false
 		}
 		switch n.typ {
@@ -91,7 +101,9 @@ func parseAnnexB(b []byte) (*clip, error) {
 		hasSlice = hasSlice || vcl
 	}
 	if hasSlice {
-		finish(len(b))
+		if err := finish(len(b)); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -164,6 +164,7 @@ func TestIVFFrameRate(t *testing.T) {
 		{[]uint64{0, 1, 2}, 30000, 1001, 0},     // 29.97
 		{[]uint64{0}, 15, 1, 15},                // a single frame
 		{[]uint64{0, 1}, 120, 1, 0},             // beyond 60 fps
+		{[]uint64{0, 1 << 63}, 30, 2, 0},        // step × scale wraps to 0: no division by zero
 	} {
 		if got := ivfFrameRate(tc.pts, tc.rate, tc.scale); got != tc.want {
 			t.Errorf("ivfFrameRate(%v, %d/%d) = %d, want %d", tc.pts, tc.scale, tc.rate, got, tc.want)

@@ -1,6 +1,9 @@
 package capture
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // splitAnnexB splits an Annex-B byte stream into NAL units (without start
 // codes).
@@ -26,10 +29,18 @@ func splitAnnexB(b []byte) [][]byte {
 	return nals
 }
 
-// bitReader reads an RBSP (emulation-prevention bytes removed).
+var (
+	errShortSPS = errors.New("truncated SPS")
+	errBadSPS   = errors.New("invalid SPS")
+)
+
+// bitReader reads an RBSP bit by bit. The first error sticks: later reads
+// return zero, so a parser can read a run of fields and check err once,
+// but every loop bound taken from the stream is checked before use.
 type bitReader struct {
 	b   []byte
 	pos int
+	err error
 }
 
 func newRBSP(nal []byte) *bitReader {
@@ -50,150 +61,182 @@ func newRBSP(nal []byte) *bitReader {
 	return &bitReader{b: out}
 }
 
-var errShortSPS = errors.New("truncated SPS")
-
-func (r *bitReader) bit() (uint, error) {
+func (r *bitReader) bit() uint {
+	if r.err != nil {
+		return 0
+	}
 	if r.pos >= len(r.b)*8 {
-		return 0, errShortSPS
+		r.err = errShortSPS
+		return 0
 	}
 	v := uint(r.b[r.pos/8]>>(7-r.pos%8)) & 1
 	r.pos++
-	return v, nil
+	return v
 }
 
-func (r *bitReader) bits(n int) (uint, error) {
+func (r *bitReader) bits(n int) uint {
 	var v uint
 	for i := 0; i < n; i++ {
-		b, err := r.bit()
-		if err != nil {
-			return 0, err
-		}
-		v = v<<1 | b
+		v = v<<1 | r.bit()
 	}
-	return v, nil
+	return v
 }
 
-func (r *bitReader) ue() (uint, error) {
+// ue reads an unsigned exp-Golomb code (H.264 §9.1); 32-bit values at most.
+func (r *bitReader) ue() uint {
 	zeros := 0
-	for {
-		b, err := r.bit()
-		if err != nil {
-			return 0, err
-		}
-		if b == 1 {
-			break
+	for r.bit() == 0 {
+		if r.err != nil {
+			return 0
 		}
 		zeros++
 		if zeros > 31 {
-			return 0, errShortSPS
+			r.err = errBadSPS
+			return 0
 		}
 	}
-	v, err := r.bits(zeros)
-	return (1<<zeros - 1) + v, err
+	return (1<<zeros - 1) + r.bits(zeros)
 }
 
-func (r *bitReader) se() (int, error) {
-	v, err := r.ue()
-	if v&1 == 1 {
-		return int(v+1) / 2, err
+// ueMax reads a ue(v) field and fails the reader when it exceeds max,
+// the largest value the spec allows for that field.
+func (r *bitReader) ueMax(field string, limit uint) uint {
+	v := r.ue()
+	if r.err == nil && v > limit {
+		r.err = fmt.Errorf("%w: %s %d > %d", errBadSPS, field, v, limit)
+		return 0
 	}
-	return -int(v / 2), err
+	return v
 }
+
+func (r *bitReader) se() int {
+	v := r.ue()
+	if v&1 == 1 {
+		return int(v+1) / 2
+	}
+	return -int(v / 2)
+}
+
+// Limits of H.264 used to reject a hostile SPS before any loop or size
+// is derived from it.
+const (
+	// Level 6.2 (the largest, table A-1): MaxFS is 139264 macroblocks and
+	// a side may not exceed sqrt(8 × MaxFS) macroblocks (§A.3.1 f, g).
+	spsMaxFrameMbs = 139264
+	spsMaxSideMbs  = 1055
+)
 
 // parseSPSSize reads the cropped picture size from an H.264 sequence
-// parameter set NAL unit (ITU-T H.264 §7.3.2.1.1).
+// parameter set NAL unit (ITU-T H.264 §7.3.2.1.1). Every field that
+// drives a loop or a size is checked against its range in §7.4.2.1.1.
 func parseSPSSize(nal []byte) (w, h int, err error) {
+	if len(nal) < 2 {
+		return 0, 0, errShortSPS
+	}
 	r := newRBSP(nal[1:])
-	profile, err := r.bits(8)
-	if err != nil {
-		return 0, 0, err
-	}
-	if _, err = r.bits(16); err != nil { // constraints, level
-		return 0, 0, err
-	}
-	if _, err = r.ue(); err != nil { // seq_parameter_set_id
-		return 0, 0, err
-	}
-	chroma := uint(1)
-	switch profile {
-	case 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135:
-		if chroma, err = r.ue(); err != nil {
-			return 0, 0, err
-		}
-		if chroma == 3 {
-			_, _ = r.bit() // separate_colour_plane_flag
-		}
-		_, _ = r.ue()  // bit_depth_luma
-		_, _ = r.ue()  // bit_depth_chroma
-		_, _ = r.bit() // qpprime_y_zero_transform_bypass
-		if scaling, _ := r.bit(); scaling == 1 {
-			n := 8
-			if chroma == 3 {
-				n = 12
-			}
-			for i := 0; i < n; i++ {
-				if present, _ := r.bit(); present == 1 {
-					size := 16
-					if i >= 6 {
-						size = 64
-					}
-					last, next := 8, 8
-					for j := 0; j < size; j++ {
-						if next != 0 {
-							d, _ := r.se()
-							next = (last + d + 256) % 256
-						}
-						if next != 0 {
-							last = next
-						}
-					}
-				}
-			}
-		}
-	}
-	_, _ = r.ue() // log2_max_frame_num
-	pocType, _ := r.ue()
-	switch pocType {
-	case 0:
-		_, _ = r.ue()
-	case 1:
-		_, _ = r.bit()
-		_, _ = r.se()
-		_, _ = r.se()
-		n, _ := r.ue()
-		for i := uint(0); i < n; i++ {
-			_, _ = r.se()
-		}
-	}
-	_, _ = r.ue()  // max_num_ref_frames
-	_, _ = r.bit() // gaps_in_frame_num_allowed
-	wmbs, _ := r.ue()
-	hmaps, _ := r.ue()
-	frameMbsOnly, _ := r.bit()
+	chroma := r.spsProfile()
+	r.ueMax("log2_max_frame_num_minus4", 12)
+	r.spsPicOrderCount()
+	r.ueMax("max_num_ref_frames", 16)
+	r.bit() // gaps_in_frame_num_value_allowed_flag
+	wmbs := r.ueMax("pic_width_in_mbs_minus1", spsMaxSideMbs-1) + 1
+	hmaps := r.ueMax("pic_height_in_map_units_minus1", spsMaxSideMbs-1) + 1
+	frameMbsOnly := r.bit()
 	if frameMbsOnly == 0 {
-		_, _ = r.bit()
+		r.bit() // mb_adaptive_frame_field_flag
 	}
-	_, _ = r.bit() // direct_8x8_inference
-	cropped, err := r.bit()
-	if err != nil {
-		return 0, 0, err
-	}
-	w = int(wmbs+1) * 16
-	h = int(hmaps+1) * 16 * int(2-frameMbsOnly)
-	if cropped == 1 {
-		l, _ := r.ue()
-		rr, _ := r.ue()
-		t, _ := r.ue()
-		b, err := r.ue()
-		if err != nil {
-			return 0, 0, err
-		}
+	r.bit() // direct_8x8_inference_flag
+	w = int(wmbs) * 16
+	h = int(hmaps) * 16 * int(2-frameMbsOnly)
+	if r.bit() == 1 { // frame_cropping_flag
 		cx, cy := 2, 2*int(2-frameMbsOnly) // 4:2:0
 		if chroma == 3 {
 			cx, cy = 1, int(2-frameMbsOnly)
 		}
+		l, rr, t, b := r.ue(), r.ue(), r.ue(), r.ue()
+		// Each offset fits 32 bits, so the sums cannot overflow int.
 		w -= cx * int(l+rr)
 		h -= cy * int(t+b)
 	}
+	switch {
+	case r.err != nil:
+		return 0, 0, r.err
+	case int(wmbs)*int(hmaps)*int(2-frameMbsOnly) > spsMaxFrameMbs:
+		return 0, 0, fmt.Errorf("%w: %dx%d macroblocks", errBadSPS, wmbs, hmaps*(2-frameMbsOnly))
+	case w <= 0 || h <= 0:
+		return 0, 0, fmt.Errorf("%w: cropping leaves %dx%d", errBadSPS, w, h)
+	}
 	return w, h, nil
+}
+
+// spsProfile reads the SPS up to and including the high-profile fields
+// and returns chroma_format_idc (1, 4:2:0, unless the profile says).
+func (r *bitReader) spsProfile() uint {
+	profile := r.bits(8)
+	r.bits(16) // constraint flags, level_idc
+	r.ueMax("seq_parameter_set_id", 31)
+	switch profile {
+	case 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135:
+	default:
+		return 1
+	}
+	chroma := r.ueMax("chroma_format_idc", 3)
+	if chroma == 3 {
+		r.bit() // separate_colour_plane_flag
+	}
+	r.ueMax("bit_depth_luma_minus8", 6)
+	r.ueMax("bit_depth_chroma_minus8", 6)
+	r.bit()           // qpprime_y_zero_transform_bypass_flag
+	if r.bit() == 1 { // seq_scaling_matrix_present_flag
+		n := 8
+		if chroma == 3 {
+			n = 12
+		}
+		for i := 0; i < n && r.err == nil; i++ {
+			if r.bit() == 1 {
+				size := 16
+				if i >= 6 {
+					size = 64
+				}
+				r.scalingList(size)
+			}
+		}
+	}
+	return chroma
+}
+
+// scalingList skips one scaling_list() (§7.3.2.1.1.1).
+func (r *bitReader) scalingList(size int) {
+	last, next := 8, 8
+	for j := 0; j < size && r.err == nil; j++ {
+		if next != 0 {
+			d := r.se()
+			if d < -128 || d > 127 {
+				r.err = fmt.Errorf("%w: delta_scale %d", errBadSPS, d)
+				return
+			}
+			next = (last + d + 256) % 256
+		}
+		if next != 0 {
+			last = next
+		}
+	}
+}
+
+// spsPicOrderCount skips the picture order count fields. Type 1 carries a
+// cycle of up to 255 offsets: an unchecked count here let a 19-byte SPS
+// spin for seconds.
+func (r *bitReader) spsPicOrderCount() {
+	switch r.ueMax("pic_order_cnt_type", 2) {
+	case 0:
+		r.ueMax("log2_max_pic_order_cnt_lsb_minus4", 12)
+	case 1:
+		r.bit() // delta_pic_order_always_zero_flag
+		r.se()  // offset_for_non_ref_pic
+		r.se()  // offset_for_top_to_bottom_field
+		n := r.ueMax("num_ref_frames_in_pic_order_cnt_cycle", 255)
+		for i := uint(0); i < n && r.err == nil; i++ {
+			r.se()
+		}
+	}
 }

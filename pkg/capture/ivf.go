@@ -72,6 +72,9 @@ func ivfFrameRate(pts []uint64, rate, scale uint32) int {
 			step, best = s, n
 		}
 	}
+	if step > uint64(rate) {
+		return 0 // under 1 fps; also keeps step × scale below 2^64 (a wrap to 0 divided by zero)
+	}
 	den := step * uint64(scale)
 	if uint64(rate)%den != 0 {
 		return 0

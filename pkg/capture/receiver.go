@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/callctl/callctl/pkg/sdk"
 )
@@ -99,128 +97,6 @@ func (c *countingReceiver) Stats() sdk.ReceiveStats { return sdk.ReceiveStats{} 
 func (c *countingReceiver) Close() error {
 	if c.rec != nil {
 		return c.rec.Close()
-	}
-	return nil
-}
-
-// videoReceiver assembles frames with pion's samplebuilder and decodes them.
-type videoReceiver struct {
-	sink    *ReceiveSink
-	info    sdk.TrackInfo
-	builder *samplebuilder.SampleBuilder
-	decode  func([]byte) (int, int, error)
-	release func()
-	keyOf   func([]byte) bool
-	rec     trackRecorder
-
-	// Used only by the WriteRTP goroutine.
-	lastPLI time.Time
-	synced  bool // a key frame was decoded since the last error
-
-	mu    sync.Mutex // guards the following
-	meter frameMeter
-	stats sdk.ReceiveStats
-}
-
-func (s *ReceiveSink) newVideoReceiver(info sdk.TrackInfo, mime string, rec trackRecorder) *videoReceiver {
-	v := &videoReceiver{sink: s, info: info, rec: rec}
-	var dep rtp.Depacketizer
-	if mime == "video/vp8" {
-		dep, v.keyOf = &codecs.VP8Packet{}, isVP8KeyFrame
-		if !s.opts.NoDecode {
-			if d, err := newVP8Decoder(); err == nil {
-				v.decode, v.release = d.decode, d.close
-			} else {
-				s.fail(fmt.Errorf("vp8 decoder: %w", err))
-			}
-		}
-	} else {
-		dep, v.keyOf = &codecs.H264Packet{}, isH264KeyFrame
-		if !s.opts.NoDecode {
-			if d, err := newH264Decoder(); err == nil {
-				v.decode, v.release = d.decode, d.close
-			} else {
-				s.fail(fmt.Errorf("h264 decoder: %w", err))
-			}
-		}
-	}
-	v.builder = samplebuilder.New(512, dep, info.ClockRate)
-	return v
-}
-
-func (v *videoReceiver) WriteRTP(p *rtp.Packet) {
-	if v.rec != nil {
-		v.rec.WriteRTP(p)
-	}
-	v.builder.Push(p)
-	for s := v.builder.Pop(); s != nil; s = v.builder.Pop() {
-		v.frame(s.Data)
-	}
-}
-
-func (v *videoReceiver) frame(data []byte) {
-	now := v.sink.now()
-	key := v.keyOf(data)
-	var w, h int
-	var err error
-	switch {
-	case v.decode != nil && !v.synced && !key:
-		v.askKeyFrame(now) // a decoder must start at a key frame
-		return
-	case v.decode != nil:
-		w, h, err = v.decode(data)
-	case key:
-		w, h = frameSize(data, v.info.MimeType)
-	}
-	if err != nil {
-		v.synced = false
-		v.askKeyFrame(now)
-		v.mu.Lock()
-		v.stats.DecodeErrors++
-		v.mu.Unlock()
-		return
-	}
-	if key {
-		v.synced = true
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if key {
-		v.stats.KeyFrames++
-	}
-	if v.decode != nil && w == 0 {
-		return // no picture out of this frame
-	}
-	if w > 0 {
-		v.stats.Width, v.stats.Height = w, h
-	}
-	v.stats.FramesDecoded++
-	v.meter.frame(now)
-}
-
-// askKeyFrame requests a key frame at most once a second.
-func (v *videoReceiver) askKeyFrame(now time.Time) {
-	if v.info.RequestKeyFrame != nil && now.Sub(v.lastPLI) > time.Second {
-		v.lastPLI = now
-		v.info.RequestKeyFrame()
-	}
-}
-
-func (v *videoReceiver) Stats() sdk.ReceiveStats {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	s := v.stats
-	s.FPS = v.meter.fps(v.sink.now())
-	s.Freezes, s.FreezeMillis = v.meter.freezes, v.meter.freezeDur.Milliseconds()
-	return s
-}
-
-func (v *videoReceiver) Close() error {
-	if v.release != nil {
-		v.release()
-	}
-	if v.rec != nil {
-		return v.rec.Close()
 	}
 	return nil
 }

@@ -2,11 +2,10 @@
 // one Unix socket per session in a directory only the user can use, and a
 // newline-delimited JSON request/response protocol on it.
 //
-// Layout: the directory is $CALLCTL_RUNTIME_DIR if set, else
-// $XDG_RUNTIME_DIR/callctl, else $TMPDIR/callctl-<uid>; it is created
-// 0700 and must be owned by the user and closed to others. Session S
-// listens on <dir>/S.sock (0600). <dir>/.lock serializes claiming and
-// cleaning sockets between processes.
+// Layout: the directory is chosen by Dir (rundir.go); it is created 0700
+// and must be owned by the user and closed to others. Session S listens on
+// <dir>/S.sock (0600). <dir>/.lock serializes claiming and cleaning
+// sockets between processes.
 package ctlsock
 
 import (
@@ -15,13 +14,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 )
-
-// EnvDir overrides the socket directory (tests use a temporary one).
-const EnvDir = "CALLCTL_RUNTIME_DIR"
 
 // MaxNameLen is the longest session name.
 const MaxNameLen = 64
@@ -31,46 +26,6 @@ const MaxNameLen = 64
 const maxSunPath = 107
 
 const sockSuffix = ".sock"
-
-// DefaultDir is the socket directory for the current environment,
-// without creating it.
-func DefaultDir() string {
-	if d := os.Getenv(EnvDir); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "callctl")
-	}
-	return filepath.Join(os.TempDir(), "callctl-"+strconv.Itoa(os.Getuid()))
-}
-
-// Dir returns the socket directory, creating it (0700) when missing and
-// checking that it is a real directory owned by the user and closed to
-// group and others.
-func Dir() (string, error) {
-	d := DefaultDir()
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return "", fmt.Errorf("control socket directory: %w", err)
-	}
-	return d, checkDir(d)
-}
-
-func checkDir(d string) error {
-	fi, err := os.Lstat(d)
-	if err != nil {
-		return fmt.Errorf("control socket directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("control socket directory %s is not a directory (a symlink?); set %s to another directory", d, EnvDir)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("control socket directory %s belongs to uid %d, not to you (uid %d); set %s to a directory of yours", d, st.Uid, os.Getuid(), EnvDir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("control socket directory %s has mode %04o: others may use it; run chmod 700 %s or set %s", d, fi.Mode().Perm(), d, EnvDir)
-	}
-	return nil
-}
 
 // ValidateName checks a session name: 1 to 64 characters of
 // [A-Za-z0-9._-], not starting with a dot.

@@ -33,6 +33,8 @@ var (
 	ErrClosed = errors.New("protoo: connection closed")
 	// ErrClosedByServer means the server closed with code 4000: final.
 	ErrClosedByServer = errors.New("protoo: session closed by server")
+	// ErrKeepalive means the server did not answer a ping in time.
+	ErrKeepalive = errors.New("protoo: keepalive: no pong from server")
 )
 
 // Notification is a server notification.
@@ -57,13 +59,33 @@ type Options struct {
 	// connection stays open: one bad frame is not fatal.
 	OnProtocolError func(error)
 	// OnClose is called once when the connection ends, with nil after a
-	// local Close, ErrClosedByServer after code 4000, or the read error.
+	// local Close, ErrClosedByServer after code 4000, ErrKeepalive when
+	// the server stopped answering pings, or the read error.
 	OnClose func(error)
+	// PingInterval, when positive, sends a WebSocket ping every interval:
+	// a server (or path) that died without closing the TCP connection is
+	// then noticed in seconds instead of at the next request's timeout.
+	// Zero disables keepalive.
+	PingInterval time.Duration
+	// PingTimeout bounds the wait for each pong; when it passes, the
+	// connection is closed and OnClose receives ErrKeepalive. Defaults to
+	// PingInterval.
+	PingTimeout time.Duration
+}
+
+// wsConn is the part of *websocket.Conn the peer uses; tests and the fuzz
+// target substitute an in-memory connection.
+type wsConn interface {
+	Read(ctx context.Context) (websocket.MessageType, []byte, error)
+	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+	Close(code websocket.StatusCode, reason string) error
+	CloseNow() error
+	Ping(ctx context.Context) error
 }
 
 // Peer is one protoo client connection.
 type Peer struct {
-	conn    *websocket.Conn
+	conn    wsConn
 	opts    Options
 	nextID  atomic.Uint64
 	done    chan struct{}
@@ -72,6 +94,7 @@ type Peer struct {
 	mu      sync.Mutex // guards the following
 	pending map[uint64]chan *Message
 	err     error
+	pingErr error // set by the keepalive before it tears the connection down
 }
 
 // Dial connects to a protoo server. The URL carries roomId and peerId.
@@ -101,10 +124,34 @@ func Dial(ctx context.Context, url string, opts Options) (*Peer, error) {
 		return nil, fmt.Errorf("websocket dial: server did not accept subprotocol %q", Subprotocol)
 	}
 	conn.SetReadLimit(opts.ReadLimit)
+	p := newPeer(conn, opts)
+	p.start()
+	return p, nil
+}
+
+func newPeer(conn wsConn, opts Options) *Peer {
+	if opts.PingInterval > 0 && opts.PingTimeout <= 0 {
+		opts.PingTimeout = opts.PingInterval
+	}
 	p := &Peer{conn: conn, opts: opts, done: make(chan struct{}), pending: map[uint64]chan *Message{}}
 	p.nextID.Store(uint64(time.Now().UnixNano()%1e6) * 10) // any numbers do; avoid 0
-	go p.readLoop()
-	return p, nil
+	return p
+}
+
+// start runs the read loop and, if configured, the keepalive. The read
+// loop owns the keepalive's lifetime: it stops and waits for it before
+// closing done, so Close never returns with a pinger still running.
+func (p *Peer) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if p.opts.PingInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.keepalive(ctx)
+		}()
+	}
+	go p.readLoop(func() { cancel(); wg.Wait() })
 }
 
 // Done is closed when the connection has ended and the read loop returned.
@@ -216,10 +263,14 @@ func (p *Peer) closedErr(cause error) error {
 	return ErrClosed
 }
 
-func (p *Peer) readLoop() {
+func (p *Peer) readLoop(stopKeepalive func()) {
 	var final error
 	defer func() {
+		stopKeepalive()
 		p.mu.Lock()
+		if p.pingErr != nil {
+			final = p.pingErr
+		}
 		if !p.closing.Load() {
 			p.err = final
 		}
@@ -239,17 +290,23 @@ func (p *Peer) readLoop() {
 			final = classifyReadError(err)
 			return
 		}
-		if typ != websocket.MessageText {
-			p.protocolError(fmt.Errorf("%w: binary frame ignored", ErrMalformed))
-			continue
-		}
-		m, err := ParseMessage(b)
-		if err != nil {
-			p.protocolError(err)
-			continue
-		}
-		p.dispatch(m)
+		p.handleFrame(typ, b)
 	}
+}
+
+// handleFrame parses and dispatches one received frame. It never blocks on
+// a caller: every channel send is non-blocking and callbacks must not block.
+func (p *Peer) handleFrame(typ websocket.MessageType, b []byte) {
+	if typ != websocket.MessageText {
+		p.protocolError(fmt.Errorf("%w: binary frame ignored", ErrMalformed))
+		return
+	}
+	m, err := ParseMessage(b)
+	if err != nil {
+		p.protocolError(err)
+		return
+	}
+	p.dispatch(m)
 }
 
 func classifyReadError(err error) error {
@@ -268,14 +325,7 @@ func classifyReadError(err error) error {
 func (p *Peer) dispatch(m *Message) {
 	switch {
 	case m.Response:
-		p.mu.Lock()
-		ch, ok := p.pending[*m.ID]
-		p.mu.Unlock()
-		if !ok {
-			p.protocolError(fmt.Errorf("%w: response to unknown request id %d", ErrMalformed, *m.ID))
-			return
-		}
-		ch <- m // buffered, one response per id
+		p.deliver(m)
 	case m.Request:
 		req := &ServerRequest{Method: m.Method, Data: m.Data, id: *m.ID, peer: p}
 		if p.opts.OnRequest == nil {
@@ -287,6 +337,60 @@ func (p *Peer) dispatch(m *Message) {
 		if p.opts.OnNotification != nil {
 			p.opts.OnNotification(Notification{Method: m.Method, Data: m.Data})
 		}
+	}
+}
+
+// deliver hands a response to the request waiting for it. The pending entry
+// is removed under the lock in the same step, so a second answer to the
+// same id (a duplicate, or one arriving after the request gave up) finds no
+// entry and is reported instead of blocking the read loop on a channel
+// nobody reads any more.
+func (p *Peer) deliver(m *Message) {
+	p.mu.Lock()
+	ch, ok := p.pending[*m.ID]
+	delete(p.pending, *m.ID)
+	p.mu.Unlock()
+	if !ok {
+		p.protocolError(fmt.Errorf("%w: response to unknown or already answered request id %d", ErrMalformed, *m.ID))
+		return
+	}
+	select {
+	case ch <- m: // buffered with one slot and this is the only send: never blocks
+	default:
+		p.protocolError(fmt.Errorf("%w: duplicate response to request id %d", ErrMalformed, *m.ID))
+	}
+}
+
+// keepalive pings every PingInterval. A ping that gets no pong within
+// PingTimeout records ErrKeepalive and closes the connection at once, which
+// ends the read loop with that error (reported through OnClose and Err).
+// coder/websocket needs the concurrent Read of the read loop to see pongs.
+func (p *Peer) keepalive(ctx context.Context) {
+	t := time.NewTicker(p.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, p.opts.PingTimeout)
+		err := p.conn.Ping(pctx)
+		timedOut := errors.Is(pctx.Err(), context.DeadlineExceeded)
+		cancel()
+		if err == nil {
+			continue
+		}
+		if !timedOut || ctx.Err() != nil {
+			// The connection broke some other way (or we are closing):
+			// the read loop sees that too and reports the real cause.
+			return
+		}
+		p.mu.Lock()
+		p.pingErr = fmt.Errorf("%w within %v", ErrKeepalive, p.opts.PingTimeout)
+		p.mu.Unlock()
+		_ = p.conn.CloseNow()
+		return
 	}
 }
 
