@@ -78,11 +78,14 @@ func (s *joinSession) start(ctx context.Context) error {
 	}
 	// Claim the control socket first: a session name in use is a usage
 	// error, reported before anything is written to stdout.
-	dir, err := ctlsock.Dir()
+	rd, err := ctlsock.Resolve()
 	if err != nil {
 		return &usageError{err}
 	}
-	if s.ln, err = ctlsock.Claim(dir, s.o.session); err != nil {
+	if rd.Skipped != "" {
+		s.log.Warn("control socket directory not safe, using another", "skipped", rd.Skipped, "reason", rd.Reason, "dir", rd.Dir)
+	}
+	if s.ln, err = ctlsock.Claim(rd.Dir, s.o.session); err != nil {
 		return &usageError{err}
 	}
 	if s.client, err = s.newClient(tlsCfg); err != nil {

@@ -70,8 +70,9 @@ func (s *ReceiveSink) OpenTrack(info sdk.TrackInfo) sdk.TrackReceiver {
 		r, err := newTrackRecorder(s.opts.RecordDir, info)
 		if err != nil {
 			s.fail(err)
+			report(info, err)
 		} else {
-			rec = r
+			rec = &reportingRecorder{trackRecorder: r, info: info}
 		}
 	}
 	mime := strings.ToLower(info.MimeType)
@@ -83,6 +84,33 @@ func (s *ReceiveSink) OpenTrack(info sdk.TrackInfo) sdk.TrackReceiver {
 	default:
 		return &countingReceiver{rec: rec}
 	}
+}
+
+// report surfaces a receiver's failure through the SDK (an error event).
+func report(info sdk.TrackInfo, err error) {
+	if info.ReportError != nil {
+		info.ReportError(err)
+	}
+}
+
+// reportingRecorder stops recording at the first write error (a full disk,
+// say) and reports it once, instead of failing silently for every packet.
+type reportingRecorder struct {
+	trackRecorder
+	info   sdk.TrackInfo
+	failed bool // WriteRTP is called from one goroutine per track
+}
+
+func (r *reportingRecorder) WriteRTP(p *rtp.Packet) error {
+	if r.failed {
+		return nil
+	}
+	if err := r.trackRecorder.WriteRTP(p); err != nil {
+		r.failed = true
+		report(r.info, fmt.Errorf("recording stopped: %w", err))
+		return err
+	}
+	return nil
 }
 
 // countingReceiver only records (codecs we do not decode).

@@ -69,8 +69,9 @@ type Config struct {
 	// RequestTimeout bounds each signaling request (default 15 s).
 	RequestTimeout time.Duration
 	// KeepaliveInterval sends a WebSocket ping this often; a server that
-	// does not answer within RequestTimeout counts as lost (default 0:
-	// off, the server's own pings keep the connection alive).
+	// does not answer within the same time counts as lost, so a dead
+	// server or a silently dropped connection is noticed within two
+	// intervals (default 5 s; negative disables).
 	KeepaliveInterval time.Duration
 	// Device is announced to the server in join.
 	Device DeviceInfo
@@ -144,6 +145,9 @@ func (c *Config) withDefaults() Config {
 	cfg := *c
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
+	}
+	if cfg.KeepaliveInterval == 0 {
+		cfg.KeepaliveInterval = 5 * time.Second
 	}
 	if cfg.Device.Name == "" {
 		cfg.Device = DeviceInfo{Flag: "callctl", Name: "callctl", Version: Version}

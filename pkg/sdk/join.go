@@ -120,7 +120,7 @@ func (cl *call) dialOptions(s *session, serverURL string) demo.Options {
 	current := func() bool { return cl.sess == s && !cl.ended }
 	return demo.Options{
 		URL: serverURL, Room: cl.room, PeerID: cl.peerID, Origin: cl.cfg.Origin, TLS: cl.cfg.TLS,
-		RequestTimeout: cl.cfg.RequestTimeout,
+		RequestTimeout: cl.cfg.RequestTimeout, PingInterval: max(0, cl.cfg.KeepaliveInterval),
 		OnRequest: func(r *demo.ServerRequest) {
 			_ = cl.q.Add(func(ctx context.Context) {
 				if !current() {

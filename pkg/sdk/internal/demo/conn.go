@@ -30,6 +30,9 @@ type Options struct {
 	Origin         string
 	TLS            *tls.Config
 	RequestTimeout time.Duration
+	// PingInterval > 0 sends WebSocket pings; a pong missing for as long
+	// ends the connection (OnClose gets protoo.ErrKeepalive).
+	PingInterval time.Duration
 
 	OnRequest       func(*ServerRequest)
 	OnNotification  func(Notification)
@@ -68,7 +71,7 @@ func Dial(ctx context.Context, o Options) (*Conn, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	peer, err := protoo.Dial(dialCtx, wsURL, protoo.Options{
-		HTTPClient: hc, Header: header, RequestTimeout: c.timeout,
+		HTTPClient: hc, Header: header, RequestTimeout: c.timeout, PingInterval: o.PingInterval,
 		OnRequest:       func(r *protoo.ServerRequest) { c.onRequest(o, r) },
 		OnNotification:  func(n protoo.Notification) { c.onNotification(o, n) },
 		OnProtocolError: o.OnProtocolError,
