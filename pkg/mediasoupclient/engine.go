@@ -10,6 +10,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
+	piontransport "github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -110,6 +111,10 @@ type ICEConfig struct {
 	TCP bool
 	// PortMin/PortMax bound local UDP ports (0 = any).
 	PortMin, PortMax uint16
+	// Net, when set, is the network pion uses for its sockets (a
+	// transport.Net, e.g. one that impairs or cuts traffic in tests);
+	// default the operating system's.
+	Net piontransport.Net
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
@@ -224,6 +229,9 @@ func settingEngine(ic ICEConfig, logs logging.LoggerFactory) (webrtc.SettingEngi
 		})
 	}
 	se.SetIncludeLoopbackCandidate(ic.IncludeLoopback)
+	if ic.Net != nil {
+		se.SetNet(ic.Net)
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if ic.TCP {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/callctl/callctl/pkg/mediasoupclient"
@@ -119,6 +120,9 @@ type ICEConfig struct {
 	PortMin, PortMax uint16
 	// Servers are STUN/TURN servers; mediasoup itself needs none.
 	Servers []webrtc.ICEServer
+	// Net, when set, is the network pion's sockets use (a transport.Net
+	// that impairs traffic, say); default the operating system's.
+	Net transport.Net
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
@@ -131,6 +135,7 @@ func LoopbackICE() ICEConfig {
 func (c ICEConfig) layer() mediasoupclient.ICEConfig {
 	return mediasoupclient.ICEConfig{
 		Interfaces: c.Interfaces, IncludeLoopback: c.IncludeLoopback, IPs: c.IPs, TCP: c.TCP, PortMin: c.PortMin, PortMax: c.PortMax,
+		Net: c.Net,
 	}
 }
 
