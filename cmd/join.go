@@ -49,7 +49,7 @@ gracefully; a second one exits at once (code 130).`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.server, "server", "", "signaling server URL, ws:// or wss:// (required)")
+	f.StringSliceVar(&o.servers, "server", nil, "signaling server URL, ws:// or wss:// (required); repeat it to balance rooms over several servers (every participant of a room picks the same one, by rendezvous hashing of the room, and fails over in the same order)")
 	f.StringVar(&o.room, "room", "", "room id (required)")
 	f.StringVar(&o.user, "user", "", "peer id (required)")
 	f.StringVar(&o.name, "name", "", "display name (default: the user)")

@@ -22,7 +22,8 @@ const minStatsInterval = 100 * time.Millisecond
 // joinOptions are the flags of callctl join, checked by validateExpect and
 // validate before anything starts.
 type joinOptions struct {
-	server, room, user, name, session string
+	servers                           []string // --server, once or more
+	server, room, user, name, session string   // server: the first --server
 	origin, caFile                    string
 	insecure                          bool
 	duration, statsInterval           time.Duration
@@ -71,6 +72,9 @@ func (o *joinOptions) validateExpect(changed func(string) bool) error {
 
 func (o *joinOptions) validate() error {
 	bad := func(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+	if len(o.servers) > 0 {
+		o.server = o.servers[0]
+	}
 	switch {
 	case o.server == "":
 		return bad("--server is required")
@@ -79,7 +83,10 @@ func (o *joinOptions) validate() error {
 	case o.user == "":
 		return bad("--user is required")
 	}
-	for _, srv := range append([]string{o.server}, o.fallbackServers...) {
+	if len(o.servers) > 1 && len(o.fallbackServers) > 0 {
+		return bad("--fallback-server goes with one --server; with several, failover follows their rendezvous order")
+	}
+	for _, srv := range append(append([]string{}, o.servers...), o.fallbackServers...) {
 		u, err := url.Parse(srv)
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 			return bad("server %q: want ws://host:port or wss://host:port", srv)
@@ -168,13 +175,21 @@ func (o *joinOptions) tlsConfig() (*tls.Config, error) {
 // already opened TLS settings, media sources and receive sink.
 func (o *joinOptions) clientConfig(tlsCfg *tls.Config, audio, video sdk.MediaSource, sink sdk.ReceiveSink, log *slog.Logger) sdk.Config {
 	return sdk.Config{
-		ServerURL: o.server, Origin: o.origin, TLS: tlsCfg,
+		ServerURL: o.server, ServerURLs: o.balancedServers(), Origin: o.origin, TLS: tlsCfg,
 		Audio: audio, Video: video, Sink: sink,
 		VideoLayers: o.media.layers, AdaptiveLayers: o.media.adaptive,
 		ICE: o.iceConfig(), Logger: log,
 		Reconnect: sdk.ReconnectConfig{MaxAttempts: o.reconnectAttempts, FallbackURLs: o.fallbackServers},
 		Data:      o.data, Consume: o.consumeOptions(),
 	}
+}
+
+// balancedServers are the servers to balance over (none with one --server).
+func (o *joinOptions) balancedServers() []string {
+	if len(o.servers) < 2 {
+		return nil
+	}
+	return o.servers
 }
 
 // consumeOptions turns --consume and --consume-peer into the SDK's
