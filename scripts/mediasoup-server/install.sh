@@ -122,6 +122,14 @@ ensure_worker() {
 	cache_dir="$CACHE_ROOT/callctl/mediasoup-worker/$version"
 	cache_bin="$cache_dir/mediasoup-worker"
 	if [ -x "$cache_bin" ] && [ -s "$cache_bin" ] && [ "${CALLCTL_FORCE_WORKER_BUILD:-0}" != "1" ]; then
+		# A meson-built worker links Debian's shared libraries (libuv,
+		# OpenSSL, libsrtp2, abseil, flatbuffers): reinstall them if a cached
+		# worker outlived them.
+		if command -v ldd >/dev/null 2>&1 && ldd "$cache_bin" 2>/dev/null | grep -q 'not found'; then
+			log "worker $cache_bin misses shared libraries: $(ldd "$cache_bin" | grep 'not found' | awk '{print $1}' | tr '\n' ' ')"
+			apt_ensure libuv1 libssl3 libsrtp2-1 libabsl20220623 libflatbuffers2 \
+				|| die "cannot install the worker's shared libraries"
+		fi
 		log "ok: mediasoup $version, worker $cache_bin"
 		return 0
 	fi
