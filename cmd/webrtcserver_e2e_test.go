@@ -75,7 +75,7 @@ func TestWebRtcServerSharedPort(t *testing.T) {
 		return transportsOnPort(httpURL, room, udpPort, 6)
 	})
 	// ... and the bots' selected ICE pairs.
-	want := fmt.Sprintf("127.0.0.1:%d", udpPort)
+	want := fmt.Sprintf("127.0.0.1:%d/udp", udpPort) // the stats' "address:port/protocol"
 	for name, bot := range bots {
 		stats := bot.find("stats", nil)
 		transports, _ := stats[len(stats)-1]["transports"].([]any)
@@ -120,7 +120,9 @@ func decodesAll(bot *proc, self string, peers []string) (bool, string) {
 // transportsOnPort reads the server's /status and reports whether room has
 // n transports whose selected ICE tuple uses local UDP port port.
 func transportsOnPort(httpURL, room string, port, n int) (bool, string) {
-	resp, err := http.Get(httpURL + "/status")
+	// No keep-alive: an idle connection would outlive the test (goleak).
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(httpURL + "/status")
 	if err != nil {
 		return false, err.Error()
 	}

@@ -112,7 +112,9 @@ func TestCallOutlastsICEConsentTimeout(t *testing.T) {
 // reports whether room has n transports, all in ICE state connected or
 // completed.
 func serverTransportsConnected(srv *sdktest.Server, room string, n int) (bool, string) {
-	resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/status")
+	// No keep-alive: an idle connection would outlive the test (goleak).
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/status")
 	if err != nil {
 		return false, err.Error()
 	}
