@@ -16,7 +16,6 @@ for (const method of ['log', 'info', 'debug']) console[method] = console.error.b
 
 const fs = require('fs');
 const os = require('os');
-const path = require('path');
 const http = require('http');
 const https = require('https');
 
