@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing callctl needs on a fresh Debian/Ubuntu
 # machine, idempotently: system packages (cgo toolchain, libvpx, Node.js),
-# Go modules, and the reference mediasoup server (npm packages + worker,
-# cached outside the clone under ~/.cache/callctl).
+# Go modules, and the reference mediasoup server (npm packages of mediasoup
+# 3.27.1 and the legacy 3.8.4, and one worker per version, built offline once
+# and cached outside the clone under ~/.cache/callctl; the 3.27.1 build
+# apt-installs meson and Debian's libraries itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -16,7 +16,6 @@ for (const method of ['log', 'info', 'debug']) console[method] = console.error.b
 
 const fs = require('fs');
 const os = require('os');
-const path = require('path');
 const http = require('http');
 const https = require('https');
 
@@ -44,10 +43,19 @@ const USAGE = `usage: node server.js [options]
                          (env ORIGIN; default: any)
   --join-timeout-ms N    ts dialect: close peers that have not joined after N ms
                          (env JOIN_TIMEOUT_MS, default 10000, like the TS demo)
+  --mediasoup-version V  mediasoup to run: the default package (3.27.1) or a legacy
+                         one installed under legacy/V (3.8.4) (env MEDIASOUP_VERSION)
+  --rtc-mode M           webrtcserver: one WebRtcServer (a single UDP and a single TCP
+                         port) per worker for every transport, the default where
+                         mediasoup has it (>= 3.10); ports: a port per transport, from
+                         --rtc-min-port..--rtc-max-port (env RTC_MODE)
+  --webrtc-server-port N webrtcserver mode: worker i listens on N+i (UDP and TCP);
+                         default 0 = a free port in --rtc-min-port..--rtc-max-port
+                         (env WEBRTC_SERVER_PORT)
   -h, --help             this help
 
 env MEDIASOUP_WORKER_BIN selects the mediasoup-worker binary; otherwise the one
-cached by install.sh is used.
+cached by install.sh for the chosen version is used (lib/worker.js).
 
 The same port serves GET /?roomId=R, the viewer page (viewer/, built into
 viewer/dist/ by install.sh), and GET /status, a JSON summary.
@@ -66,6 +74,7 @@ function parseArgs(argv) {
 	const valued = new Set([
 		'listen', 'cert', 'key', 'rtc-ip', 'announced-ip', 'rtc-min-port', 'rtc-max-port',
 		'workers', 'log-level', 'dialect', 'origin', 'join-timeout-ms',
+		'mediasoup-version', 'rtc-mode', 'webrtc-server-port',
 	]);
 	for (let i = 0; i < argv.length; i++) {
 		let a = argv[i];
@@ -137,10 +146,19 @@ function buildConfig() {
 		dialect: f.dialect || env.DIALECT || 'js',
 		origin: f.origin || env.ORIGIN || undefined,
 		joinTimeoutMs: intOpt('join-timeout-ms', f['join-timeout-ms'] || env.JOIN_TIMEOUT_MS, 10000, 1, 3600000),
+		mediasoupVersion: f['mediasoup-version'] || env.MEDIASOUP_VERSION || undefined,
+		rtcMode: f['rtc-mode'] || env.RTC_MODE || undefined, // resolved once the version is known
+		webRtcServerPort: intOpt('webrtc-server-port', f['webrtc-server-port'] || env.WEBRTC_SERVER_PORT, 0, 0, 65535),
 	};
 	if (cfg.rtcMinPort > cfg.rtcMaxPort) fail('--rtc-min-port must be <= --rtc-max-port');
 	if (!['js', 'ts'].includes(cfg.dialect)) fail(`invalid --dialect "${cfg.dialect}" (js|ts)`);
 	if (!['debug', 'info', 'warn', 'error'].includes(cfg.logLevel)) fail(`invalid --log-level "${cfg.logLevel}"`);
+	if (cfg.rtcMode !== undefined && !['webrtcserver', 'ports'].includes(cfg.rtcMode)) {
+		fail(`invalid --rtc-mode "${cfg.rtcMode}" (webrtcserver|ports)`);
+	}
+	if (cfg.mediasoupVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(cfg.mediasoupVersion)) {
+		fail(`invalid --mediasoup-version "${cfg.mediasoupVersion}" (want X.Y.Z)`);
+	}
 	if ((cfg.certFile && !cfg.keyFile) || (!cfg.certFile && cfg.keyFile)) fail('--cert and --key go together');
 	if (cfg.certFile) cfg.tls = true;
 	if (!cfg.rtcListenIp) {
@@ -156,59 +174,14 @@ function buildConfig() {
 // ---------------------------------------------------------------------------
 // mediasoup / worker binary
 
-function findMediasoupPackageDir() {
-	let main;
+// Picks the mediasoup package and worker binary of the chosen version
+// (lib/worker.js). Exits with status 2 when that version is not installed.
+function loadMediasoup(version) {
 	try {
-		main = require.resolve('mediasoup');
-	} catch (_) {
-		return null;
+		return require('./lib/worker').loadMediasoup(version);
+	} catch (error) {
+		return fail(error.message);
 	}
-	let dir = path.dirname(main);
-	for (let i = 0; i < 5; i++) {
-		const pj = path.join(dir, 'package.json');
-		if (fs.existsSync(pj)) {
-			try {
-				if (JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'mediasoup') return dir;
-			} catch (_) { /* keep looking */ }
-		}
-		dir = path.dirname(dir);
-	}
-	return null;
-}
-
-function isExecutable(file) {
-	try {
-		fs.accessSync(file, fs.constants.X_OK);
-		return fs.statSync(file).isFile();
-	} catch (_) {
-		return false;
-	}
-}
-
-// mediasoup 3.8.4's Worker.js reads MEDIASOUP_WORKER_BIN once at require()
-// time, so this must run before require('mediasoup').
-function resolveWorkerBin() {
-	const pkgDir = findMediasoupPackageDir();
-	if (!pkgDir) {
-		fail('the "mediasoup" npm package is not installed; run: bash scripts/mediasoup-server/install.sh');
-	}
-	const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
-	if (process.env.MEDIASOUP_WORKER_BIN) {
-		if (!isExecutable(process.env.MEDIASOUP_WORKER_BIN)) {
-			fail(`MEDIASOUP_WORKER_BIN=${process.env.MEDIASOUP_WORKER_BIN} is not an executable file`);
-		}
-		return { bin: process.env.MEDIASOUP_WORKER_BIN, source: 'MEDIASOUP_WORKER_BIN', version };
-	}
-	const cacheRoot = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-	const cached = path.join(cacheRoot, 'callctl', 'mediasoup-worker', version, 'mediasoup-worker');
-	if (isExecutable(cached)) {
-		process.env.MEDIASOUP_WORKER_BIN = cached;
-		return { bin: cached, source: 'cache', version };
-	}
-	const inPkg = path.join(pkgDir, 'worker', 'out', 'Release', 'mediasoup-worker');
-	if (isExecutable(inPkg)) return { bin: inPkg, source: 'package', version };
-	// Newer mediasoup versions may keep a prebuilt worker elsewhere; let it try.
-	return { bin: null, source: 'mediasoup default', version };
 }
 
 function patchProtooParser() {
@@ -266,15 +239,14 @@ async function main() {
 	const cfg = buildConfig();
 	setLevel(cfg.logLevel);
 
-	const workerBin = resolveWorkerBin();
+	const { mediasoup, worker: workerBin } = loadMediasoup(cfg.mediasoupVersion);
 	patchProtooParser();
-
-	const mediasoup = require('mediasoup');
+	const rtcMode = resolveRtcMode(cfg, mediasoup.version);
 	const protoo = require('protoo-server');
 	const { Room } = require('./lib/room');
 	const { serveViewer } = require('./lib/viewer');
 
-	log.info(`mediasoup ${mediasoup.version}, worker binary: ${workerBin.bin || '(mediasoup default)'} [${workerBin.source}], dialect ${cfg.dialect}`);
+	log.info(`mediasoup ${mediasoup.version}, worker binary: ${workerBin.bin} [${workerBin.source}], dialect ${cfg.dialect}, rtc mode ${rtcMode}`);
 
 	// --- workers
 	const workerLogLevel = { debug: 'debug', info: 'warn', warn: 'warn', error: 'error' }[cfg.logLevel];
@@ -291,7 +263,7 @@ async function main() {
 			});
 		} catch (error) {
 			for (const w of workers) w.close();
-			throw new Error(`cannot start mediasoup-worker (${workerBin.bin || 'mediasoup default'}): ${error.message}; ` +
+			throw new Error(`cannot start mediasoup-worker (${workerBin.bin}): ${error.message}; ` +
 				'run: bash scripts/mediasoup-server/install.sh (or set MEDIASOUP_WORKER_BIN)');
 		}
 		worker.on('died', (error) => {
@@ -300,6 +272,19 @@ async function main() {
 			setTimeout(() => process.exit(1), 500);
 		});
 		workers.push(worker);
+	}
+	// One WebRtcServer per worker: every transport of that worker shares its
+	// UDP port and its TCP port, as in current deployments (and the demo).
+	const webRtcServers = [];
+	if (rtcMode === 'webrtcserver') {
+		try {
+			for (let i = 0; i < workers.length; i++) {
+				webRtcServers.push(await createWebRtcServer(workers[i], i, cfg));
+			}
+		} catch (error) {
+			for (const w of workers) w.close();
+			throw new Error(`cannot create a WebRtcServer: ${error.message}`);
+		}
 	}
 	let nextWorker = 0;
 
@@ -310,9 +295,10 @@ async function main() {
 		let p = rooms.get(roomId);
 		if (!p) {
 			const worker = workers[nextWorker];
+			const webRtcServer = webRtcServers[nextWorker] && webRtcServers[nextWorker].server;
 			nextWorker = (nextWorker + 1) % workers.length;
 			log.info(`creating room "${roomId}" on worker ${worker.pid}`);
-			p = Room.create({ roomId, mediasoup, worker, config: cfg }).then((room) => {
+			p = Room.create({ roomId, mediasoup, worker, webRtcServer, config: cfg }).then((room) => {
 				room.onClose(() => {
 					if (rooms.get(roomId) === p) rooms.delete(roomId);
 				});
@@ -343,10 +329,18 @@ async function main() {
 	server.on('request', (req, res) => {
 		if (serveViewer(req, res)) return; // GET /?roomId=R: the viewer page (viewer/)
 		if (req.url === '/status' || req.url.startsWith('/status?')) {
-			res.writeHead(200, { 'content-type': 'application/json' });
-			res.end(JSON.stringify({
-				server: 'callctl-mediasoup-server', mediasoupVersion: mediasoup.version, dialect: cfg.dialect, rooms: rooms.size,
-			}));
+			statusBody(rooms).then((roomList) => {
+				res.writeHead(200, { 'content-type': 'application/json' });
+				res.end(JSON.stringify({
+					server: 'callctl-mediasoup-server',
+					mediasoupVersion: mediasoup.version,
+					dialect: cfg.dialect,
+					rooms: rooms.size,
+					rtcMode,
+					webRtcServers: webRtcServers.map(webRtcServerPorts),
+					roomDetails: roomList,
+				}));
+			});
 			return;
 		}
 		res.writeHead(404, { 'content-type': 'text/plain' });
@@ -459,8 +453,57 @@ async function main() {
 		pid: process.pid,
 		mediasoupVersion: mediasoup.version,
 		workers: workers.length,
+		rtcMode,
+		webRtcServers: webRtcServers.map(webRtcServerPorts),
 	});
 	fs.writeSync(1, `${ready}\n`);
+}
+
+// webrtcserver where this mediasoup has WebRtcServer (3.10+), unless
+// --rtc-mode says otherwise.
+function resolveRtcMode(cfg, version) {
+	const has = require('./lib/compat').features(version).webRtcServer;
+	if (cfg.rtcMode === 'webrtcserver' && !has) {
+		fail(`--rtc-mode webrtcserver needs mediasoup >= 3.10 (running ${version})`);
+	}
+	return cfg.rtcMode || (has ? 'webrtcserver' : 'ports');
+}
+
+async function createWebRtcServer(worker, index, cfg) {
+	const listen = (protocol) => {
+		const info = { protocol, ip: cfg.rtcListenIp };
+		if (cfg.announcedIp) info.announcedAddress = cfg.announcedIp;
+		if (cfg.webRtcServerPort) info.port = cfg.webRtcServerPort + index;
+		else info.portRange = { min: cfg.rtcMinPort, max: cfg.rtcMaxPort };
+		return info;
+	};
+	const server = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+	// With a port range the listen infos do not say which port was taken; the
+	// dump does.
+	const dump = await server.dump();
+	const ports = {
+		ip: cfg.rtcListenIp,
+		udp: ((dump.udpSockets || [])[0] || {}).port,
+		tcp: ((dump.tcpServers || [])[0] || {}).port,
+	};
+	log.info(`worker ${worker.pid}: WebRtcServer on ${ports.ip} udp ${ports.udp} tcp ${ports.tcp}`);
+	return { server, ports };
+}
+
+function webRtcServerPorts(entry) {
+	return entry.ports;
+}
+
+// /status room details: each peer's transports and the local port of their
+// selected ICE tuple (how a test sees that transports share one port).
+async function statusBody(rooms) {
+	const out = [];
+	for (const p of rooms.values()) {
+		try {
+			out.push((await p).summary());
+		} catch (_) { /* room failed to open */ }
+	}
+	return out;
 }
 
 // Until the real handlers are installed (after the workers are up), a signal

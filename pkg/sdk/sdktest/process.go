@@ -37,13 +37,15 @@ func launchNode(node string, args []string) (*Server, error) {
 			return
 		}
 		var line struct {
-			Event, URL, MediasoupVersion string
+			Event, URL, MediasoupVersion, RTCMode string
+			WebRTCServers                         []WebRTCServerPorts `json:"webRtcServers"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.Event != "ready" || line.URL == "" {
 			ready <- fmt.Errorf("unexpected first line %q", sc.Text())
 			return
 		}
 		s.URL, s.MediasoupVersion = line.URL, line.MediasoupVersion
+		s.RTCMode, s.WebRTCServers = line.RTCMode, line.WebRTCServers
 		ready <- nil
 		for sc.Scan() { // stdout must carry nothing else, but drain it
 		}

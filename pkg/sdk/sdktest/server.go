@@ -6,6 +6,7 @@ package sdktest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +23,16 @@ import (
 // instead of a skip. `make test` and CI set it.
 const RequireServerEnv = "CALLCTL_REQUIRE_SERVER"
 
+// MediasoupVersionEnv selects the mediasoup version of every reference
+// server a test run starts (ServerOptions.MediasoupVersion wins): empty
+// means the server's default (3.27.1); "3.8.4" is the legacy leg.
+// `make test` runs the core e2e tests a second time with it set to 3.8.4.
+const MediasoupVersionEnv = "CALLCTL_MEDIASOUP_VERSION"
+
+// LegacyMediasoupVersion is the 2021 mediasoup release the reference server
+// keeps as its legacy leg.
+const LegacyMediasoupVersion = "3.8.4"
+
 // ServerOptions configures StartServer.
 type ServerOptions struct {
 	// Dialect is "js" (default) or "ts": which mediasoup-demo wire dialect
@@ -31,6 +42,25 @@ type ServerOptions struct {
 	TLS bool
 	// Args are extra server flags.
 	Args []string
+	// MediasoupVersion selects the mediasoup version ("3.8.4" for the
+	// legacy leg); empty means $CALLCTL_MEDIASOUP_VERSION, else the
+	// server's default.
+	MediasoupVersion string
+}
+
+// mediasoupVersion is the version a server started with opts runs ("" =
+// the server's default).
+func (opts ServerOptions) mediasoupVersion() string {
+	if opts.MediasoupVersion != "" {
+		return opts.MediasoupVersion
+	}
+	return os.Getenv(MediasoupVersionEnv)
+}
+
+// Legacy reports whether a server started with opts runs the legacy
+// mediasoup (3.8.x): no WebRtcServer, no ICE consent timeout.
+func (opts ServerOptions) Legacy() bool {
+	return opts.mediasoupVersion() == LegacyMediasoupVersion
 }
 
 // Server is a running reference server.
@@ -39,6 +69,11 @@ type Server struct {
 	URL string
 	// MediasoupVersion is the version the server runs.
 	MediasoupVersion string
+	// RTCMode is "webrtcserver" (every transport of a worker shares one
+	// UDP and one TCP port, WebRTCServers) or "ports" (a port per transport).
+	RTCMode string
+	// WebRTCServers are the ports of each worker's WebRtcServer.
+	WebRTCServers []WebRTCServerPorts
 
 	cmd    *exec.Cmd
 	mu     sync.Mutex
@@ -46,6 +81,13 @@ type Server struct {
 	stderr bytes.Buffer
 	exited chan struct{}
 	err    error
+}
+
+// WebRTCServerPorts is where one WebRtcServer listens.
+type WebRTCServerPorts struct {
+	IP  string `json:"ip"`
+	UDP int    `json:"udp"`
+	TCP int    `json:"tcp"`
 }
 
 // ScriptPath finds scripts/mediasoup-server/server.js by walking up from
@@ -116,8 +158,32 @@ func Launch(opts ServerOptions) (*Server, error) {
 	if opts.TLS {
 		args = append(args, "--tls")
 	}
+	if v := opts.mediasoupVersion(); v != "" {
+		if err := legacyInstalled(script, v); err != nil {
+			return nil, err
+		}
+		args = append(args, "--mediasoup-version", v)
+	}
 	args = append(args, opts.Args...)
 	return launchNode(node, args)
+}
+
+// legacyInstalled checks that the npm package of a non-default mediasoup
+// version is installed (scripts/mediasoup-server/legacy/<version>), so that
+// a missing one is ErrUnavailable like a missing server.
+func legacyInstalled(script, version string) error {
+	dir := filepath.Dir(script)
+	def, err := os.ReadFile(filepath.Join(dir, "node_modules", "mediasoup", "package.json"))
+	if err == nil {
+		var pkg struct{ Version string }
+		if json.Unmarshal(def, &pkg) == nil && pkg.Version == version {
+			return nil
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "legacy", version, "node_modules", "mediasoup", "package.json")); err != nil {
+		return fmt.Errorf("%w: mediasoup %s not installed (run `bash scripts/mediasoup-server/install.sh %s`)", ErrUnavailable, version, version)
+	}
+	return nil
 }
 
 // Stderr returns what the server logged so far.

@@ -1,9 +1,10 @@
 'use strict';
 
-// Feature detection across mediasoup 3.x versions. The pinned version is
-// 3.8.4 (builds offline); newer 3.1x installs are supported on a best-effort
-// basis: option names changed (listenIps -> listenInfos, announcedIp ->
-// announcedAddress, portRange per listen info, enableRtx on consume).
+// Feature detection across mediasoup 3.x versions. Two are installed and
+// tested: 3.27.1 (the default) and 3.8.4 (the legacy leg, 2021). Option
+// names changed in between (listenIps -> listenInfos, announcedIp ->
+// announcedAddress, portRange per listen info, enableRtx on consume), and
+// WebRtcServer and ICE consent appeared.
 
 function parseVersion(v) {
 	const m = /^(\d+)\.(\d+)\.(\d+)/.exec(String(v || ''));
@@ -27,6 +28,13 @@ function features(version) {
 		portRange: atLeast(version, 3, 13, 0),
 		// transport.consume({ enableRtx }) (3.13+).
 		enableRtx: atLeast(version, 3, 13, 0),
+		// worker.createWebRtcServer() and createWebRtcTransport({ webRtcServer }) (3.10+).
+		webRtcServer: atLeast(version, 3, 10, 0),
+		// createWebRtcTransport({ iceConsentTimeout }) (3.13.20+): ICE goes
+		// 'disconnected' when no STUN Binding request arrives in time (30 s default).
+		iceConsentTimeout: atLeast(version, 3, 13, 20),
+		// transport.consume({ ignoreDtx }) (3.10.1+).
+		ignoreDtx: atLeast(version, 3, 10, 1),
 	};
 }
 

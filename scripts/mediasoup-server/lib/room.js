@@ -54,9 +54,11 @@ class Room {
 	 * @param {string} o.roomId
 	 * @param {object} o.mediasoup  the mediasoup module
 	 * @param {object} o.worker     mediasoup Worker
+	 * @param {object} [o.webRtcServer] the worker's WebRtcServer: when given,
+	 *                              every transport of the room uses its port
 	 * @param {object} o.config     server config (dialect, rtc ip, ...)
 	 */
-	static async create({ roomId, mediasoup, worker, config }) {
+	static async create({ roomId, mediasoup, worker, webRtcServer, config }) {
 		const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 		const ts = config.dialect === 'ts';
 		const audioLevelObserver = await router.createAudioLevelObserver({
@@ -68,10 +70,10 @@ class Room {
 		if (ts && typeof router.createActiveSpeakerObserver === 'function') {
 			activeSpeakerObserver = await router.createActiveSpeakerObserver();
 		}
-		return new Room({ roomId, mediasoup, router, audioLevelObserver, activeSpeakerObserver, config });
+		return new Room({ roomId, mediasoup, router, webRtcServer, audioLevelObserver, activeSpeakerObserver, config });
 	}
 
-	constructor({ roomId, mediasoup, router, audioLevelObserver, activeSpeakerObserver, config }) {
+	constructor({ roomId, mediasoup, router, webRtcServer, audioLevelObserver, activeSpeakerObserver, config }) {
 		this.id = roomId;
 		this._mediasoup = mediasoup;
 		this._version = mediasoup.version;
@@ -79,6 +81,7 @@ class Room {
 		this._config = config;
 		this._ts = config.dialect === 'ts';
 		this._router = router;
+		this._webRtcServer = webRtcServer || null;
 		this._audioLevelObserver = audioLevelObserver;
 		this._activeSpeakerObserver = activeSpeakerObserver;
 		this._protooRoom = new protoo.Room();
@@ -93,6 +96,28 @@ class Room {
 	get peerCount() { return this._protooRoom.peers.length; }
 
 	onClose(fn) { this._onClose = fn; }
+
+	// For GET /status: each peer's transports with the local port of their
+	// selected ICE tuple (undefined until ICE has selected one).
+	summary() {
+		return {
+			roomId: this.id,
+			peers: this._protooRoom.peers.map((peer) => ({
+				peerId: peer.id,
+				joined: peer.data.joined,
+				transports: [...peer.data.transports.values()].map((t) => {
+					const tuple = t.iceSelectedTuple;
+					return {
+						id: t.id,
+						direction: t.appData.direction || (t.appData.producing ? 'producer' : 'consumer'),
+						iceState: t.iceState,
+						protocol: tuple ? tuple.protocol : undefined,
+						localPort: tuple ? tuple.localPort : undefined,
+					};
+				}),
+			})),
+		};
+	}
 
 	close() {
 		if (this._closed) return;
@@ -464,15 +489,8 @@ class Room {
 		if (direction === 'producer') producing = true;
 		if (direction === 'consumer') consuming = true;
 
-		const cfg = this._config;
 		const options = {
-			...compat.webRtcListenOptions(this._version, {
-				ip: cfg.rtcListenIp,
-				announcedIp: cfg.announcedIp,
-				rtcMinPort: cfg.rtcMinPort,
-				rtcMaxPort: cfg.rtcMaxPort,
-				forceTcp: Boolean(forceTcp),
-			}),
+			...this._listenOptions(Boolean(forceTcp)),
 			initialAvailableOutgoingBitrate: INITIAL_AVAILABLE_OUTGOING_BITRATE,
 			minimumAvailableOutgoingBitrate: MINIMUM_AVAILABLE_OUTGOING_BITRATE,
 			maxSctpMessageSize: MAX_SCTP_MESSAGE_SIZE,
@@ -481,6 +499,9 @@ class Room {
 			appData: { producing, consuming, direction },
 		};
 		if (!options.numSctpStreams) delete options.numSctpStreams;
+		// The TS demo shortens ICE consent to 20 s; the JS dialect keeps
+		// mediasoup's default (30 s), as most deployments do.
+		if (this._ts && this._features.iceConsentTimeout) options.iceConsentTimeout = 20;
 
 		const transport = await this._router.createWebRtcTransport(options);
 
@@ -490,8 +511,13 @@ class Room {
 		}
 
 		transport.on('icestatechange', (iceState) => {
-			// 2021 behaviour: ICE disconnected does NOT close the peer.
 			log.debug(`transport ${transport.id} icestatechange ${iceState} (peer "${peer.id}")`);
+			// The TS demo closes the peer when ICE goes disconnected (e.g. no
+			// consent check within iceConsentTimeout); the 2021 JS demo does not.
+			if (this._ts && (iceState === 'disconnected' || iceState === 'closed')) {
+				log.warn(`transport ${transport.id} ICE ${iceState}, closing peer "${peer.id}"`);
+				peer.close();
+			}
 		});
 		transport.on('dtlsstatechange', (dtlsState) => {
 			log.debug(`transport ${transport.id} dtlsstatechange ${dtlsState} (peer "${peer.id}")`);
@@ -537,6 +563,22 @@ class Room {
 			sctpParameters: transport.sctpParameters,
 		};
 		return this._ts ? { transportId: transport.id, ...body } : { id: transport.id, ...body };
+	}
+
+	// Where the transport listens: the worker's WebRtcServer (one port for all
+	// transports) or, without one, its own port from the configured range.
+	_listenOptions(forceTcp) {
+		if (this._webRtcServer) {
+			return { webRtcServer: this._webRtcServer, enableUdp: !forceTcp, enableTcp: true, preferUdp: true };
+		}
+		const cfg = this._config;
+		return compat.webRtcListenOptions(this._version, {
+			ip: cfg.rtcListenIp,
+			announcedIp: cfg.announcedIp,
+			rtcMinPort: cfg.rtcMinPort,
+			rtcMaxPort: cfg.rtcMaxPort,
+			forceTcp,
+		});
 	}
 
 	async _produce(peer, data) {
@@ -625,6 +667,7 @@ class Room {
 		try {
 			const opts = { producerId: producer.id, rtpCapabilities, paused: true };
 			if (this._features.enableRtx) opts.enableRtx = true;
+			if (this._features.ignoreDtx) opts.ignoreDtx = true;
 			consumer = await transport.consume(opts);
 		} catch (error) {
 			log.warn('_createConsumer() | transport.consume() failed:', error.message);
