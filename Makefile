@@ -36,6 +36,7 @@ test-go:
 
 test-server:
 	cd scripts/mediasoup-server && npm test
+	node --test scripts/jsonapp/test/
 
 server-install:
 	@bash scripts/mediasoup-server/install.sh
