@@ -127,6 +127,10 @@ func (f *Fleet) Leave(ctx context.Context) error {
 	f.leaveOnce.Do(func() {
 		f.cancelJoins()
 		close(f.stopWatch)
+		// Everyone's final statistics are taken before anyone leaves: a
+		// subscriber's last sample then still holds the publishers that
+		// are about to go.
+		f.eachInCall(ctx, f.parts, (*participant).finalStats)
 		for _, p := range f.parts {
 			p.requestLeave()
 		}

@@ -50,10 +50,11 @@ type participant struct {
 	Member
 	f *Fleet
 
-	dropped  atomic.Uint64
-	leave    chan struct{} // closed by requestLeave
-	leaveOne sync.Once
-	done     chan struct{} // closed when run has returned
+	dropped   atomic.Uint64
+	finalOnce atomic.Bool   // the final stats event was emitted
+	leave     chan struct{} // closed by requestLeave
+	leaveOne  sync.Once
+	done      chan struct{} // closed when run has returned
 
 	mu         sync.Mutex // guards the following
 	client     *sdk.Client
@@ -165,16 +166,26 @@ func (p *participant) run(joinCtx context.Context) {
 	}
 }
 
-// leaveCall samples the participant's final statistics (emitted like
-// join's last stats event) and leaves gracefully.
-func (p *participant) leaveCall(client *sdk.Client) {
-	ctx, cancel := context.WithTimeout(context.Background(), statsTimeout)
-	if st, err := client.Stats(ctx); err == nil {
+// finalStats samples the participant's statistics once more and emits
+// them (like join's last stats event), once per participant.
+func (p *participant) finalStats(ctx context.Context) {
+	c := p.getClient()
+	if c == nil || !p.finalOnce.CompareAndSwap(false, true) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
+	defer cancel()
+	if st, err := c.Stats(ctx); err == nil {
 		p.setStats(st)
 		p.f.emit(Event{Participant: p.ID, Type: "stats", Data: st})
 	}
-	cancel()
-	ctx, cancel = context.WithTimeout(context.Background(), p.f.opts.LeaveTimeout)
+}
+
+// leaveCall emits the final statistics (unless the fleet's leave already
+// did) and leaves gracefully.
+func (p *participant) leaveCall(client *sdk.Client) {
+	p.finalStats(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), p.f.opts.LeaveTimeout)
 	defer cancel()
 	if err := client.LeaveCall(ctx); err != nil {
 		p.f.opts.Logger.Warn("graceful leave did not finish", "participant", p.ID, "err", err)

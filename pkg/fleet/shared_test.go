@@ -42,9 +42,13 @@ func (s *countingSource) Start(ctx context.Context) error {
 	s.started = ctx
 	return nil
 }
-func (s *countingSource) RequestKeyFrame(l int) { s.mu.Lock(); s.keys = append(s.keys, l); s.mu.Unlock() }
-func (s *countingSource) SetPaused(bool)        { s.mu.Lock(); s.paused++; s.mu.Unlock() }
-func (s *countingSource) Close() error          { s.mu.Lock(); s.closes++; s.mu.Unlock(); return nil }
+func (s *countingSource) RequestKeyFrame(l int) {
+	s.mu.Lock()
+	s.keys = append(s.keys, l)
+	s.mu.Unlock()
+}
+func (s *countingSource) SetPaused(bool) { s.mu.Lock(); s.paused++; s.mu.Unlock() }
+func (s *countingSource) Close() error   { s.mu.Lock(); s.closes++; s.mu.Unlock(); return nil }
 
 type layered struct{ *countingSource }
 

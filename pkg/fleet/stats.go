@@ -33,11 +33,22 @@ func (f *Fleet) Aggregate() Stats {
 // sampleParticipants refreshes the latest statistics of those of parts
 // that are in a call.
 func (f *Fleet) sampleParticipants(ctx context.Context, parts []*participant) {
+	f.eachInCall(ctx, parts, func(p *participant, ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, statsTimeout)
+		defer cancel()
+		if st, err := p.getClient().Stats(sctx); err == nil {
+			p.setStats(st)
+		}
+	})
+}
+
+// eachInCall runs do for those of parts that are in a call,
+// statsParallelism at a time, and waits for them.
+func (f *Fleet) eachInCall(ctx context.Context, parts []*participant, do func(p *participant, ctx context.Context)) {
 	sem := make(chan struct{}, statsParallelism)
 	var wg sync.WaitGroup
 	for _, p := range parts {
-		c := p.getClient()
-		if c == nil || !p.getState().inCall() {
+		if p.getClient() == nil || !p.getState().inCall() {
 			continue
 		}
 		wg.Add(1)
@@ -45,11 +56,7 @@ func (f *Fleet) sampleParticipants(ctx context.Context, parts []*participant) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			sctx, cancel := context.WithTimeout(ctx, statsTimeout)
-			defer cancel()
-			if st, err := c.Stats(sctx); err == nil {
-				p.setStats(st)
-			}
+			do(p, ctx)
 		}()
 	}
 	wg.Wait()
