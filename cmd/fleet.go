@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -138,6 +137,9 @@ func (o *fleetOptions) validate(changed func(string) bool) error {
 	if err := ctlsock.ValidateName(o.prefix); err != nil {
 		return bad("--prefix: %v", err)
 	}
+	if o.publishers > 0 && o.media.video == "none" && o.media.audio == "none" {
+		return bad("publishers need --video or --audio (both are none)")
+	}
 	switch o.subscribe {
 	case "all", "audio", "video":
 	default:
@@ -208,9 +210,6 @@ func (o *fleetOptions) sharedSources() (audio, video *fleet.SharedSource, err er
 	}
 	if v != nil {
 		video = fleet.NewSharedSource(v)
-	}
-	if audio == nil && video == nil {
-		return nil, nil, &usageError{errors.New("publishers need --video or --audio (both are none)")}
 	}
 	return audio, video, nil
 }
