@@ -95,7 +95,7 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.prefix, "prefix", "bot", "participant id prefix: <prefix>-p<index>, <prefix>-s<index>")
 	f.IntVar(&o.indexOffset, "index-offset", 0, "first index of each role (shards of one fleet in several processes)")
 	f.Float64Var(&o.joinRate, "join-rate", 5, "joins started per second (0: all at once)")
-	f.StringVar(&o.session, "session", "", "session name for events and the control socket (default ROOM-PREFIX)")
+	f.StringVar(&o.session, "session", "", "session name for events and the control socket (default ROOM-PREFIX, or ROOM-PREFIX-OFFSET with --index-offset)")
 	f.DurationVar(&o.duration, "duration", 0, "leave after this long (0 = until signal)")
 	f.DurationVar(&o.statsInterval, "stats-interval", 5*time.Second, "emit fleet.stats this often: 0 (only at the end) or at least 100ms")
 	f.DurationVar(&o.conn.leaveTimeout, "leave-timeout", 5*time.Second, "give up a participant's graceful leave after this long")
@@ -126,6 +126,11 @@ func (o *fleetOptions) validate(changed func(string) bool) error {
 	// join's checks cover the server, ICE, reconnect and media flags;
 	// room and user only have to be non-empty there.
 	o.conn.room, o.conn.user, o.conn.session = o.roomPrefix, o.prefix, o.session
+	if o.indexOffset > 0 {
+		// Shards of one fleet on one machine get distinct default
+		// session names: ROOM-PREFIX-OFFSET.
+		o.conn.user = fmt.Sprintf("%s-%d", o.prefix, o.indexOffset)
+	}
 	o.conn.media, o.conn.duration, o.conn.statsInterval = o.media, o.duration, o.statsInterval
 	if err := o.conn.validate(); err != nil {
 		return err

@@ -269,8 +269,11 @@ func TestFleetControlOneParticipant(t *testing.T) {
 		t.Fatalf("fleet exit %d\nstderr:\n%s", code, f.stderr.String())
 	}
 	f.checkStream("fc", ExitOK)
-	if n := len(fleetEvents(f, "bot-p1", "left")); n != 1 {
-		t.Errorf("bot-p1 left %d times", n)
+	// The signal made every participant leave gracefully, each once.
+	for _, id := range []string{"bot-p0", "bot-p1", "bot-p2", "bot-s0"} {
+		if l := fleetEvents(f, id, "left"); len(l) != 1 || l[0]["reason"] != "requested" || l[0]["exitCode"] != float64(0) {
+			t.Errorf("%s: left events %v", id, l)
+		}
 	}
 	if l := f.find("left", nil); l[len(l)-1]["trigger"] != "signal" {
 		t.Errorf("fleet left: %v", l[len(l)-1])

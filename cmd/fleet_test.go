@@ -38,7 +38,7 @@ func TestFleetFlags(t *testing.T) {
 	if code != 0 || o == nil {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if o.session != "fleet-lt" || o.joinRate != 2.5 || !o.decode {
+	if o.session != "fleet-lt-10" || o.joinRate != 2.5 || !o.decode {
 		t.Errorf("session %q, join rate %v, decode %v", o.session, o.joinRate, o.decode)
 	}
 	ms, err := fleet.Plan(o.planOptions())
