@@ -40,6 +40,12 @@ func registerCompletions(root *cobra.Command) {
 			reg(c, "ice-loopback", fixedValues("auto", "on", "off"))
 			reg(c, "consume", fixedValues("all", "none", "audio", "video"))
 			reg(c, "video-layer", fixedValues("0", "1", "2", "0:0", "1:1", "2:2"))
+		case "fleet":
+			reg(c, "video", fixedValues("test", "none"))
+			reg(c, "audio", fixedValues("tone", "none"))
+			reg(c, "subscribe", fixedValues("all", "audio", "video"))
+			reg(c, "ice-loopback", fixedValues("auto", "on", "off"))
+			reg(c, "session", completeSessions)
 		case "stats":
 			reg(c, "format", fixedValues("json", "table"))
 			reg(c, "session", completeSessions)

@@ -124,6 +124,8 @@ func classify(err error) *controlError {
 		return &controlError{code: codeNoSession, msg: err.Error(), exit: ExitNoSession}
 	case errors.Is(err, ctlsock.ErrSessionEnded):
 		return &controlError{code: codeSessionEnded, msg: err.Error(), exit: ExitNoSession}
+	case errors.As(err, &pe) && pe.Code == codeNoParticipant:
+		return &controlError{code: pe.Code, msg: pe.Message, exit: ExitNoSession}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &controlError{code: codeTimeout, msg: "no answer from the session in time (see --timeout)", exit: ExitError}
 	case errors.As(err, &pe):
@@ -141,6 +143,29 @@ func classify(err error) *controlError {
 type controlOptions struct {
 	session string
 	timeout time.Duration
+	// participant targets one participant of a fleet session (stats,
+	// mute, unmute, leave); empty means the whole session.
+	participant string
+}
+
+// addParticipantFlag adds --participant (commands a fleet serves per
+// participant).
+func (o *controlOptions) addParticipantFlag(c *cobra.Command) {
+	c.Flags().StringVar(&o.participant, "participant", "", participantFlagHelp)
+}
+
+// connectTarget connects like connect and, with --participant, checks
+// that the session is a fleet.
+func (o *controlOptions) connectTarget(ctx context.Context) (*ctlsock.Client, string, error) {
+	cl, name, err := o.connect()
+	if err != nil || o.participant == "" {
+		return cl, name, err
+	}
+	if err := requireFleet(ctx, cl, name); err != nil {
+		cl.Close()
+		return nil, name, err
+	}
+	return cl, name, nil
 }
 
 func (o *controlOptions) addFlags(c *cobra.Command) {

@@ -67,6 +67,19 @@ expect.failed, left (always last; carries the exit code).
                  (when the leave was requested) is signal, duration, leave,
                  expect.passed or expect.failed
 
+callctl fleet writes the same stream for many participants: each
+participant's events carry "participant":"<peer id>" next to "session"
+(its own "left" ends only that participant), plus
+
+  fleet.stats    every --stats-interval and at the end: participants by state
+                 (joined, failed, rejoined, …), joinMs percentiles, sent and
+                 received packets/bytes/loss/frames/freezes per kind, rooms[]
+  fleet.expect   --expect-subscribers-decoding decided: {"verdict":"passed",
+                 "subscribers":5,"required":5,"met":5,"failed":0,…}
+
+and ends with the fleet's own left (no participant field), whose "fleet"
+object says how many participants joined, failed and met the expectation.
+
 Full reference: docs/events.md.
 `
 
@@ -96,6 +109,12 @@ the message also on stderr):
   callctl unmute audio|video [--session S]  resume it
   callctl stats [--session S] [--watch D] [--count N] [--format json|table]
   callctl leave [--session S] [--wait=false]
+
+A 'callctl fleet' session serves stats, mute, unmute and leave for the whole
+fleet, or with --participant ID for one participant (args
+{"participant":ID}); a participant the fleet does not have is code
+"no_participant" (exit 6). A fleet's leave --participant answers once that
+participant has left; the others stay in their calls.
 
 Without --session the only running session is used; none, or several,
 is exit code 6 (codes "no_session", "ambiguous_session").

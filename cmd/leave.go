@@ -40,6 +40,7 @@ Result: {"v":1,"ok":true,"cmd":"leave","session":"demo-bot1","left":true}`,
 		},
 	}
 	o.addFlags(c)
+	o.addParticipantFlag(c)
 	c.Flags().BoolVar(&o.wait, "wait", true, "wait until the join process has finished")
 	return c
 }
@@ -49,15 +50,17 @@ Result: {"v":1,"ok":true,"cmd":"leave","session":"demo-bot1","left":true}`,
 func runLeave(ctx context.Context, io IO, o *leaveOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cl, name, err := o.connect()
+	cl, name, err := o.connectTarget(ctx)
 	if err != nil {
 		return failResult(io, "leave", name, err)
 	}
 	defer cl.Close()
-	if err := cl.Call(ctx, "leave", nil, &leaveResult{}); err != nil {
+	if err := cl.Call(ctx, "leave", participantArgs(o.participant, ""), &leaveResult{}); err != nil {
 		return failResult(io, "leave", name, err)
 	}
-	if o.wait {
+	// A fleet answers a participant's leave once it has left; the
+	// session itself goes on.
+	if o.wait && o.participant == "" {
 		if err := cl.WaitClosed(ctx); err != nil {
 			return failResult(io, "leave", name, fmt.Errorf("the session acknowledged but did not finish: %w", err))
 		}

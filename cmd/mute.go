@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,8 @@ import (
 type muteCmdResult struct {
 	resultHeader
 	muteResult
+	// Participants are a whole fleet's per-participant results.
+	Participants json.RawMessage `json:"participants,omitempty"`
 }
 
 // muteRunner runs mute or unmute of kind: runMute, or a test's recorder.
@@ -53,6 +56,7 @@ A kind the session does not publish fails with code "not_published" (exit 8).`,
 		},
 	}
 	o.addFlags(c)
+	o.addParticipantFlag(c)
 	return c
 }
 
@@ -60,14 +64,17 @@ A kind the session does not publish fails with code "not_published" (exit 8).`,
 func runMute(ctx context.Context, io IO, verb, kind string, o *controlOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cl, name, err := o.connect()
+	cl, name, err := o.connectTarget(ctx)
 	if err != nil {
 		return failResult(io, verb, name, err)
 	}
 	defer cl.Close()
-	var res muteResult
-	if err := cl.Call(ctx, verb, muteArgs{Kind: kind}, &res); err != nil {
+	var res struct {
+		muteResult
+		Participants json.RawMessage `json:"participants,omitempty"`
+	}
+	if err := cl.Call(ctx, verb, participantArgs(o.participant, kind), &res); err != nil {
 		return failResult(io, verb, name, err)
 	}
-	return writeResult(io.Out, muteCmdResult{resultHeader: okHeader(verb, name), muteResult: res})
+	return writeResult(io.Out, muteCmdResult{resultHeader: okHeader(verb, name), muteResult: res.muteResult, Participants: res.Participants})
 }

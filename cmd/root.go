@@ -44,10 +44,11 @@ type runners struct {
 	leave func(ctx context.Context, io IO, o *leaveOptions) error
 	stats func(ctx context.Context, io IO, o *statsOptions) error
 	send  sendRunner
+	fleet fleetRunner
 }
 
 func defaultRunners() runners {
-	return runners{join: runJoin, mute: runMute, leave: runLeave, stats: runStats, send: runSend}
+	return runners{join: runJoin, mute: runMute, leave: runLeave, stats: runStats, send: runSend, fleet: runFleet}
 }
 
 // NewRootCmd builds the command tree.
@@ -94,6 +95,7 @@ unmute and stats; each prints one JSON result on stdout.`,
 		return applyConfig(c, cfg)
 	}
 	root.AddCommand(newJoinCmd(io, g, r.join))
+	root.AddCommand(newFleetCmd(io, g, r.fleet))
 	root.AddCommand(newSessionsCmd(io), newLeaveCmd(io, r.leave), newStatsCmd(io, r.stats))
 	root.AddCommand(newMuteCmds(io, r.mute)...)
 	root.AddCommand(newSendCmd(io, r.send))

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,15 @@ import (
 type statsCmdResult struct {
 	resultHeader
 	Sample int `json:"sample"`
+	statsReply
+}
+
+// statsReply is a session's answer to "stats": a join's sample, or for
+// a whole fleet the aggregate and its participants (empty lists above).
+type statsReply struct {
 	sdk.CallStats
+	Fleet        json.RawMessage `json:"fleet,omitempty"`
+	Participants json.RawMessage `json:"participants,omitempty"`
 }
 
 type statsOptions struct {
@@ -73,6 +82,7 @@ samples, or the session ends (exit 0). --format table is for people.`,
 		},
 	}
 	o.addFlags(c)
+	o.addParticipantFlag(c)
 	c.Flags().DurationVar(&o.watch, "watch", 0, "print a sample every INTERVAL (e.g. 1s) until interrupted")
 	c.Flags().IntVar(&o.count, "count", 0, "stop after N samples (default 1, or unlimited with --watch; --count N alone implies --watch 1s)")
 	c.Flags().StringVar(&o.format, "format", "json", "output: json (one object per sample) or table")
@@ -82,7 +92,9 @@ samples, or the session ends (exit 0). --format table is for people.`,
 func runStats(ctx context.Context, io IO, o *statsOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cl, name, err := o.connect()
+	connCtx, cancel := context.WithTimeout(ctx, o.timeout)
+	cl, name, err := o.connectTarget(connCtx)
+	cancel()
 	if err != nil {
 		return failResult(io, "stats", name, err)
 	}
@@ -105,9 +117,9 @@ func runStats(ctx context.Context, io IO, o *statsOptions) error {
 			case <-tick:
 			}
 		}
-		var s sdk.CallStats
+		var s statsReply
 		callCtx, cancel := context.WithTimeout(ctx, o.timeout)
-		err := cl.Call(callCtx, "stats", nil, &s)
+		err := cl.Call(callCtx, "stats", participantArgs(o.participant, ""), &s)
 		cancel()
 		if err != nil {
 			if n > 1 && (ctx.Err() != nil || errors.Is(err, ctlsock.ErrSessionEnded)) {
@@ -115,7 +127,7 @@ func runStats(ctx context.Context, io IO, o *statsOptions) error {
 			}
 			return failResult(io, "stats", name, err)
 		}
-		res := statsCmdResult{resultHeader: okHeader("stats", name), Sample: n, CallStats: s}
+		res := statsCmdResult{resultHeader: okHeader("stats", name), Sample: n, statsReply: s}
 		if o.format == "table" {
 			err = writeStatsTable(io.Out, res)
 		} else {
