@@ -50,13 +50,37 @@ type line struct {
 type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stderr bytes.Buffer
+	stderr syncBuffer // read while the process still writes
 	mu     sync.Mutex
 	lines  []line
 	raw    [][]byte
 	bad    []string
 	exited chan struct{}
 	code   int
+}
+
+// syncBuffer is a bytes.Buffer safe to read while exec writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // runtimeDirs gives every test its own control-socket directory, so the

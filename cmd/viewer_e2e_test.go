@@ -72,9 +72,10 @@ func testViewerPage(t *testing.T, dialect string) {
 	page := b.open(t, "page", fmt.Sprintf("%s/?roomId=%s&peerId=page&displayName=Headless+Chromium&publish=1&camera=640x360", httpURL, room))
 
 	// (1) The page decodes the bot's video and plays its audio.
-	snap := page.waitSnapshot(t, ctx, "more than 10 decoded frames of bot1's 320x180 video, and its audio playing", func(s *viewerSnapshot) bool {
+	snap := page.waitSnapshot(t, ctx, "more than 10 decoded frames of bot1's 320x180 video, its audio playing, and the page publishing", func(s *viewerSnapshot) bool {
 		v, a := s.consumer("bot1", "video"), s.consumer("bot1", "audio")
-		return v != nil && v.FramesDecoded > 10 && v.Width == 320 && v.Height == 180 && a != nil && a.Playing
+		return v != nil && v.FramesDecoded > 10 && v.Width == 320 && v.Height == 180 && a != nil && a.Playing &&
+			s.Producers["audio"] != "" && s.Producers["video"] != ""
 	})
 	t.Logf("page: mediasoup-client handler %s, producers %v", snap.Handler, snap.Producers)
 	if !strings.HasPrefix(snap.Handler, "Chrome") {
