@@ -160,15 +160,23 @@ func (h *harness) chromiumFirstFrame(ctx context.Context, b *browser, room strin
 // and the frame rate the page decoded bench-p0's video at. With comp, it
 // also reports what of the page's video arrived at callctl.
 func (h *harness) measurePage(ctx context.Context, b *browser, comp *proc, streams int) runResult {
-	s0, err := b.snapshot()
-	if err != nil {
-		return runResult{Err: err.Error()}
+	// The page's frame counter is read right after each end's samples.
+	var s0, s1 *pageSnapshot
+	var snapErr error
+	meas, err := h.measure(ctx, []int{b.pid}, func(end bool) {
+		s, err := b.snapshot()
+		if err != nil && snapErr == nil {
+			snapErr = err
+		}
+		if end {
+			s1 = s
+		} else {
+			s0 = s
+		}
+	})
+	if err == nil {
+		err = snapErr
 	}
-	meas, err := h.measure(ctx, []int{b.pid})
-	if err != nil {
-		return runResult{Err: err.Error()}
-	}
-	s1, err := b.snapshot()
 	if err != nil {
 		return runResult{Err: err.Error()}
 	}

@@ -20,16 +20,19 @@ type config struct {
 	// LiveMax (BENCH_LIVE_MAX): largest live-encoding group of join
 	// processes (each encodes its own layers); a fleet shares encoders
 	// and runs every size.
-	LiveMax   int             `json:"liveMaxJoinProcesses"`
-	Scenarios map[string]bool `json:"scenarios"` // BENCH_SCENARIOS: subset of allScenarios
-	Out       string          `json:"-"`         // BENCH_OUT: directory for benchmarks.md/.json
+	LiveMax int `json:"liveMaxJoinProcesses"`
+	// ProfileSize (BENCH_PROFILE_SIZE): participants run inside the
+	// benchmark process for the CPU and heap profiles.
+	ProfileSize int             `json:"profileSize"`
+	Scenarios   map[string]bool `json:"scenarios"` // BENCH_SCENARIOS: subset of allScenarios
+	Out         string          `json:"-"`         // BENCH_OUT: directory for benchmarks.md/.json
 }
 
 // allScenarios are the parts of the benchmark BENCH_SCENARIOS selects.
-var allScenarios = []string{"replay", "live", "sub", "subdecode", "chromium", "ramp"}
+var allScenarios = []string{"replay", "live", "sub", "subdecode", "chromium", "ramp", "profile"}
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{Repeats: 3, Window: 10 * time.Second, Warmup: 3 * time.Second, JoinRate: 10, LiveMax: 10, Out: "../docs"}
+	c := config{Repeats: 3, Window: 10 * time.Second, Warmup: 3 * time.Second, JoinRate: 10, LiveMax: 10, ProfileSize: 10, Out: "../docs"}
 	var err error
 	if c.Sizes, err = intList(getenv("BENCH_SIZES"), "10,50"); err != nil {
 		return c, fmt.Errorf("BENCH_SIZES: %w", err)
@@ -40,7 +43,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	ints := []struct {
 		env string
 		dst *int
-	}{{"BENCH_REPEATS", &c.Repeats}, {"BENCH_LIVE_MAX", &c.LiveMax}}
+	}{{"BENCH_REPEATS", &c.Repeats}, {"BENCH_LIVE_MAX", &c.LiveMax}, {"BENCH_PROFILE_SIZE", &c.ProfileSize}}
 	for _, f := range ints {
 		if v := getenv(f.env); v != "" {
 			if *f.dst, err = strconv.Atoi(v); err != nil || *f.dst < 1 {

@@ -11,8 +11,15 @@ func summary(r runResult) string {
 	if !r.ok() {
 		return "FAILED: " + r.Err
 	}
-	return fmt.Sprintf("%d participants, %.4f cores and %.1f MiB RSS (%.1f PSS) each; server %.2f cores; machine %.2f busy; video %d, audio %d arrived; min %.1f fps",
-		r.Participants, r.CoresPerParticipant, r.RSSMiBPerPart, r.PSSMiBPerPart, r.ServerCores, r.MachineBusy, r.VideoOK, r.AudioOK, r.MinFPS)
+	s := fmt.Sprintf("%d participants, %.4f cores and %.1f MiB RSS (%.1f PSS) each; server %.2f cores; machine %.2f busy; video %d, audio %d arrived",
+		r.Participants, r.CoresPerParticipant, r.RSSMiBPerPart, r.PSSMiBPerPart, r.ServerCores, r.MachineBusy, r.VideoOK, r.AudioOK)
+	if r.MinFPS > 0 {
+		s += fmt.Sprintf("; video decoded at %.1f fps (lowest)", r.MinFPS)
+	}
+	if r.BytesReceived > 0 {
+		s += fmt.Sprintf("; %.1f MB received", r.BytesReceived/1e6)
+	}
+	return s
 }
 
 // Targets from the issue (2-core machine, server on it).
@@ -60,6 +67,7 @@ func (rep *report) markdown() string {
 	rep.firstFrameSection(w)
 	rep.sustainSection(w)
 	rep.targetsSection(w)
+	rep.profileSection(w)
 	if len(rep.Notes) > 0 {
 		w("## Notes\n\n")
 		for _, n := range rep.Notes {
@@ -216,4 +224,21 @@ func yes(ok bool) string {
 		return "yes"
 	}
 	return "**no**"
+}
+
+// profileSection shows where the cost goes, from the in-process profiles.
+func (rep *report) profileSection(w func(string, ...any)) {
+	if len(rep.Profiles) == 0 {
+		return
+	}
+	w("## Where the cost goes\n\n")
+	w("The same participants run as SDK clients inside the benchmark's own Go process (as `callctl fleet` runs them, minus its shared sources), profiled with pprof over one window: CPU from getrusage of the process, heap in use from the Go runtime (after GC, difference to before the clients joined).\n\n")
+	for _, p := range rep.Profiles {
+		if p.Err != "" {
+			w("### %d %ss in one process\n\nfailed: %s\n\n", p.Participants, p.Role, p.Err)
+			continue
+		}
+		w("### %d %ss in one process: %s cores and %s MiB of Go heap each\n\n", p.Participants, p.Role, f(p.Cores, 4), f(p.HeapMiB, 2))
+		w("CPU (top functions by own time):\n\n```text\n%s\n```\n\nHeap in use:\n\n```text\n%s\n```\n\n", p.CPUTop, p.HeapTop)
+	}
 }

@@ -22,14 +22,18 @@ type measurement struct {
 }
 
 // measure waits out the warm-up, then samples the trees under pids, the
-// reference server and the machine at both ends of the window.
-func (h *harness) measure(ctx context.Context, pids []int) (measurement, error) {
+// reference server and the machine at both ends of the window; at, when
+// not nil, is called right after each end's samples (end: the second).
+func (h *harness) measure(ctx context.Context, pids []int, at func(end bool)) (measurement, error) {
 	var m measurement
 	if err := sleepCtx(ctx, h.cfg.Warmup); err != nil {
 		return m, err
 	}
 	m.t0, m.mach0 = time.Now(), sampleMachine()
 	m.tree0, m.srv0 = sampleTrees(pids...), sampleTrees(h.serverPID)
+	if at != nil {
+		at(false)
+	}
 	// The window is the measured interval itself, not a wait for
 	// something to happen.
 	if err := sleepCtx(ctx, h.cfg.Window); err != nil {
@@ -37,6 +41,9 @@ func (h *harness) measure(ctx context.Context, pids []int) (measurement, error) 
 	}
 	m.t1, m.mach1 = time.Now(), sampleMachine()
 	m.tree1, m.srv1 = sampleTrees(pids...), sampleTrees(h.serverPID)
+	if at != nil {
+		at(true)
+	}
 	if m.tree1.Procs < m.tree0.Procs {
 		return m, fmt.Errorf("%d of the measured processes exited during the window", m.tree0.Procs-m.tree1.Procs)
 	}

@@ -176,5 +176,19 @@ type report struct {
 	Scenarios  []scenarioResult  `json:"scenarios"`
 	FirstFrame *firstFrameResult `json:"firstFrame,omitempty"`
 	Sustain    *sustainResult    `json:"sustain,omitempty"`
+	Profiles   []profileResult   `json:"profiles,omitempty"`
 	Notes      []string          `json:"notes,omitempty"`
+}
+
+// profileResult is where the CPU and memory of participants go: the SDK
+// run inside the benchmark process (as a fleet runs them), profiled with
+// pprof.
+type profileResult struct {
+	Role         string  `json:"role"`
+	Participants int     `json:"participants"`
+	Cores        float64 `json:"coresPerParticipant"` // getrusage of the process over the window
+	HeapMiB      float64 `json:"heapInuseMiBPerParticipant"`
+	CPUTop       string  `json:"cpuTop"`  // go tool pprof -top of the CPU profile
+	HeapTop      string  `json:"heapTop"` // go tool pprof -top of the in-use heap
+	Err          string  `json:"error,omitempty"`
 }

@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"slices"
 	"time"
 )
@@ -34,6 +35,19 @@ func (h *harness) run(ctx context.Context, rep *report) {
 	if h.cfg.Scenarios["subdecode"] {
 		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "subdecode", "Subscribers, one video + one audio, decoding", "subscriber", "", h.cfg.Sizes,
 			func(n int) runResult { return h.runSubscribers(ctx, n, true) }))
+	}
+	if h.cfg.Scenarios["profile"] {
+		dir, err := os.MkdirTemp("", "callctl-bench-profiles")
+		if err != nil {
+			rep.Notes = append(rep.Notes, "profiles: "+err.Error())
+		} else {
+			defer os.RemoveAll(dir)
+			for _, role := range []string{"publisher", "subscriber"} {
+				p := h.profileClients(ctx, role, h.cfg.ProfileSize, dir)
+				h.progress("profile of %d in-process %ss: %.4f cores, %.2f MiB heap each %s", p.Participants, role, p.Cores, p.HeapMiB, p.Err)
+				rep.Profiles = append(rep.Profiles, p)
+			}
+		}
 	}
 	addRatios(rep)
 }

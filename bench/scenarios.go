@@ -54,7 +54,7 @@ func (h *harness) runPublishers(ctx context.Context, m media, size int) runResul
 	if err := waitUntil(wctx, "every publisher's media at the monitor", arrived, append([]*proc{mon}, g.procs...)...); err != nil {
 		return runResult{Participants: size, Err: err.Error()}
 	}
-	meas, err := h.measure(ctx, g.pids())
+	meas, err := h.measure(ctx, g.pids(), nil)
 	if err != nil {
 		return runResult{Participants: size, Err: err.Error()}
 	}
@@ -118,7 +118,7 @@ func (h *harness) runSubscribers(ctx context.Context, size int, decode bool) run
 	if err := waitUntil(wctx, "media at every subscriber", arrived, append([]*proc{pub}, g.procs...)...); err != nil {
 		return runResult{Participants: size, Err: err.Error()}
 	}
-	meas, err := h.measure(ctx, g.pids())
+	meas, err := h.measure(ctx, g.pids(), nil)
 	if err != nil {
 		return runResult{Participants: size, Err: err.Error()}
 	}
