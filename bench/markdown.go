@@ -239,6 +239,6 @@ func (rep *report) profileSection(w func(string, ...any)) {
 			continue
 		}
 		w("### %d %ss in one process: %s cores and %s MiB of Go heap each\n\n", p.Participants, p.Role, f(p.Cores, 4), f(p.HeapMiB, 2))
-		w("CPU (top functions by own time):\n\n```text\n%s\n```\n\nHeap in use:\n\n```text\n%s\n```\n\n", p.CPUTop, p.HeapTop)
+		w("CPU by package (share of the samples):\n\n```text\n%s\n```\n\nCPU, top functions by own time:\n\n```text\n%s\n```\n\nHeap in use (whole process):\n\n```text\n%s\n```\n\n", p.CPUByPackage, p.CPUTop, p.HeapTop)
 	}
 }

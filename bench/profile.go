@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -43,6 +45,11 @@ func (h *harness) profileClients(ctx context.Context, role string, n int, dir st
 			defer func() { _ = p.stop(10 * time.Second) }()
 		}
 	}
+	// The heap baseline is taken before the clients exist.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap0 := ms.HeapInuse
 	clients, media, err := h.joinClients(ctx, role, room, n)
 	defer leaveClients(clients)
 	if err != nil {
@@ -62,14 +69,14 @@ func (h *harness) profileClients(ctx context.Context, role string, n int, dir st
 		res.Err = err.Error()
 		return res
 	}
-	if err := h.profileWindow(ctx, &res, dir); err != nil {
+	if err := h.profileWindow(ctx, &res, dir, heap0); err != nil {
 		res.Err = err.Error()
 	}
 	return res
 }
 
 // profileWindow profiles this process over the benchmark's window.
-func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir string) error {
+func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir string, heap0 uint64) error {
 	if err := sleepCtx(ctx, h.cfg.Warmup); err != nil {
 		return err
 	}
@@ -79,10 +86,6 @@ func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir str
 		return err
 	}
 	defer f.Close()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	heap0 := ms.HeapInuse
 	ru0, t0 := rusage(), time.Now()
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
@@ -94,6 +97,7 @@ func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir str
 		return err
 	}
 	runtime.GC()
+	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.HeapMiB = float64(int64(ms.HeapInuse)-int64(heap0)) / (1 << 20) / float64(res.Participants)
 	heapFile := filepath.Join(dir, res.Role+".heap.pprof")
@@ -106,6 +110,7 @@ func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir str
 		return err
 	}
 	res.CPUTop = pprofTop(cpuFile)
+	res.CPUByPackage = byPackage(pprofTop(cpuFile, "-nodecount=100000"))
 	res.HeapTop = pprofTop(heapFile, "-sample_index=inuse_space")
 	return nil
 }
@@ -193,7 +198,7 @@ func rusage() time.Duration {
 
 // pprofTop is `go tool pprof -top` of a profile, the first lines.
 func pprofTop(file string, args ...string) string {
-	args = append(append([]string{"tool", "pprof", "-top", "-nodecount=12"}, args...), file)
+	args = append(append([]string{"tool", "pprof", "-top", "-nodecount=12"}, args...), file) // a later -nodecount wins
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		var ee *exec.ExitError
@@ -211,4 +216,63 @@ func pprofTop(file string, args ...string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// byPackage sums the flat column of a pprof -top listing by Go package
+// (syscalls and the runtime grouped apart), largest first, as
+// "share% package" lines: where the CPU goes at a glance.
+func byPackage(top string) string {
+	sums := map[string]float64{}
+	var total float64
+	for _, line := range strings.Split(top, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[1], "%") {
+			continue
+		}
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if err != nil {
+			continue
+		}
+		sums[packageOf(strings.Join(f[5:], " "))] += pct
+		total += pct
+	}
+	type kv struct {
+		pkg string
+		pct float64
+	}
+	var list []kv
+	for k, v := range sums {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].pct > list[j].pct })
+	var b strings.Builder
+	for i, e := range list {
+		if i == 12 || e.pct < 0.5 {
+			break
+		}
+		fmt.Fprintf(&b, "%5.1f%%  %s\n", e.pct, e.pkg)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// packageOf is the package of a pprof function name
+// ("github.com/pion/srtp/v3.(*SessionSRTP).writeRTP" →
+// "github.com/pion/srtp/v3"); system calls, cgo and the runtime get
+// their own groups.
+func packageOf(fn string) string {
+	slash := strings.LastIndex(fn, "/")
+	dot := strings.Index(fn[slash+1:], ".")
+	pkg := fn
+	if dot >= 0 {
+		pkg = fn[:slash+1+dot]
+	}
+	switch {
+	case strings.Contains(pkg, "syscall") || pkg == "runtime/internal/syscall":
+		return "system calls (sendmsg/recvmsg, futex, …)"
+	case strings.HasPrefix(pkg, "runtime") || strings.HasPrefix(pkg, "internal/runtime"):
+		return "Go runtime (scheduler, GC, timers, memmove)"
+	case strings.HasPrefix(fn, "_cgo") || strings.HasPrefix(fn, "C."):
+		return "cgo"
+	}
+	return pkg
 }

@@ -188,7 +188,8 @@ type profileResult struct {
 	Participants int     `json:"participants"`
 	Cores        float64 `json:"coresPerParticipant"` // getrusage of the process over the window
 	HeapMiB      float64 `json:"heapInuseMiBPerParticipant"`
-	CPUTop       string  `json:"cpuTop"`  // go tool pprof -top of the CPU profile
-	HeapTop      string  `json:"heapTop"` // go tool pprof -top of the in-use heap
+	CPUTop       string  `json:"cpuTop"`       // go tool pprof -top of the CPU profile
+	CPUByPackage string  `json:"cpuByPackage"` // the same, flat time summed by package
+	HeapTop      string  `json:"heapTop"`      // go tool pprof -top of the in-use heap
 	Err          string  `json:"error,omitempty"`
 }
