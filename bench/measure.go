@@ -132,7 +132,10 @@ func minFPS(stats []event, prefix string, want int, t0, t1 time.Time) float64 {
 	if len(f1) < want {
 		return 0
 	}
-	secs := e1.At.Sub(e0.At).Seconds()
+	secs := statsTime(*e1).Sub(statsTime(*e0)).Seconds()
+	if secs <= 0 {
+		return 0
+	}
 	lowest := -1.0
 	for id, n := range f1 {
 		fps := (n - f0[id]) / secs
@@ -180,4 +183,15 @@ func sumKey(v any, key string) float64 {
 		}
 	}
 	return total
+}
+
+// statsTime is when a stats event was taken (its data's "time"), or when
+// the harness read it: a busy machine can delay the reading.
+func statsTime(e event) time.Time {
+	if s, ok := e.Data["time"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return e.At
 }
