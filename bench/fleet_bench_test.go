@@ -65,7 +65,10 @@ func TestFleetBench(t *testing.T) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Minute))
 		defer cancel()
 	}
+	load0 := loadAverage()
 	h.run(ctx, rep)
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Load average (1/5/15 min, /proc/loadavg) when the benchmark started: %s; when it ended: %s. "+
+		"It counts every runnable process on the machine, the benchmark's own included; machine busy cores near the core count mean the participants competed for CPU with each other and with anything else running.", load0, loadAverage()))
 	rep.DurationSeconds = time.Since(start).Seconds()
 	if err := writeReport(cfg.Out, rep); err != nil {
 		t.Fatal(err)
@@ -206,4 +209,16 @@ func tailFile(path string, w io.Writer) (stop func()) {
 		close(done)
 		<-exited
 	}
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -144,7 +144,17 @@ func (p *proc) exitedEarly() error {
 	case <-p.exited:
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr, lastLines(string(p.stderr), 5))
+		why := lastLines(string(p.stderr), 5)
+		for _, typ := range []string{"left", "error"} { // the error first
+			for i := len(p.events) - 1; i >= 0; i-- {
+				if e := p.events[i]; e.Type == typ {
+					j, _ := json.Marshal(e.Data)
+					why = typ + " " + string(j) + "; " + why
+					break
+				}
+			}
+		}
+		return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr, why)
 	default:
 		return nil
 	}

@@ -46,10 +46,7 @@ func (h *harness) profileClients(ctx context.Context, role string, n int, dir st
 		}
 	}
 	// The heap baseline is taken before the clients exist.
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	heap0 := ms.HeapInuse
+	heap0 := liveHeap()
 	clients, media, err := h.joinClients(ctx, role, room, n)
 	defer leaveClients(clients)
 	if err != nil {
@@ -96,10 +93,7 @@ func (h *harness) profileWindow(ctx context.Context, res *profileResult, dir str
 	if err != nil {
 		return err
 	}
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	res.HeapMiB = float64(int64(ms.HeapInuse)-int64(heap0)) / (1 << 20) / float64(res.Participants)
+	res.HeapMiB = float64(int64(liveHeap())-int64(heap0)) / (1 << 20) / float64(res.Participants)
 	heapFile := filepath.Join(dir, res.Role+".heap.pprof")
 	hf, err := os.Create(heapFile)
 	if err != nil {
@@ -185,6 +179,16 @@ func nonNil(ps ...*proc) []*proc {
 		}
 	}
 	return out
+}
+
+// liveHeap is the bytes of live heap objects: after two collections, so
+// that what sync.Pools held and the previous clients left is gone.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 // rusage is this process's CPU time so far (user + system).
