@@ -5,6 +5,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -112,10 +113,18 @@ func consumerFrames(e event, prefix string) map[string]float64 {
 	return out
 }
 
-// minFPS is the lowest decoding frame rate over [t0, t1] among the want
-// peers with prefix, from a decoding join's stats events (0 when a peer
-// is missing).
-func minFPS(stats []event, prefix string, want int, t0, t1 time.Time) float64 {
+// fpsStats are the decoding frame rates of the publishers' videos at
+// the monitor over the window.
+type fpsStats struct {
+	Min, Median float64
+	Below       int // publishers under sustainedRatio of the nominal rate
+	Counted     int // publishers seen at both ends of the window
+}
+
+// videoFPS computes the frame rate of each of the want peers with prefix
+// over [t0, t1] from a decoding join's stats events; a peer missing at
+// either end counts as 0 fps.
+func videoFPS(stats []event, prefix string, want int, t0, t1 time.Time) fpsStats {
 	var e0, e1 *event
 	for i := range stats {
 		if e0 == nil && !stats[i].At.Before(t0) {
@@ -125,25 +134,34 @@ func minFPS(stats []event, prefix string, want int, t0, t1 time.Time) float64 {
 			e1 = &stats[i]
 		}
 	}
-	if e0 == nil || e1 == nil || !e1.At.After(e0.At) {
-		return 0
-	}
-	f0, f1 := consumerFrames(*e0, prefix), consumerFrames(*e1, prefix)
-	if len(f1) < want {
-		return 0
+	out := fpsStats{Below: want}
+	if e0 == nil || e1 == nil {
+		return out
 	}
 	secs := statsTime(*e1).Sub(statsTime(*e0)).Seconds()
 	if secs <= 0 {
-		return 0
+		return out
 	}
-	lowest := -1.0
+	f0, f1 := consumerFrames(*e0, prefix), consumerFrames(*e1, prefix)
+	var rates []float64
 	for id, n := range f1 {
-		fps := (n - f0[id]) / secs
-		if lowest < 0 || fps < lowest {
-			lowest = fps
+		if n0, ok := f0[id]; ok {
+			rates = append(rates, (n-n0)/secs)
 		}
 	}
-	return lowest
+	out.Counted = len(rates)
+	for len(rates) < want {
+		rates = append(rates, 0)
+	}
+	out.Below = 0
+	for _, r := range rates {
+		if r < sustainedRatio*nominalFPS {
+			out.Below++
+		}
+	}
+	out.Median = median(rates)
+	out.Min = slices.Min(rates)
+	return out
 }
 
 // sumBytesReceived sums every "bytesReceived" number in the last stats

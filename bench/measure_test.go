@@ -17,7 +17,7 @@ func statsEvent(at time.Time, frames map[string]float64) event {
 		Data: map[string]any{"time": at.Format(time.RFC3339Nano), "consumers": cs}}
 }
 
-func TestMinFPS(t *testing.T) {
+func TestVideoFPS(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	stats := []event{
 		statsEvent(t0.Add(-time.Second), map[string]float64{"bench-p0": 0, "bench-p1": 0}),
@@ -26,14 +26,15 @@ func TestMinFPS(t *testing.T) {
 		statsEvent(t0.Add(5*time.Second), map[string]float64{"bench-p0": 999, "bench-p1": 999}),
 	}
 	// Window [t0, t0+3s]: the events taken at t0 and t0+2s (read 300 ms late).
-	if got := minFPS(stats, "bench-p", 2, t0, t0.Add(3*time.Second)); got != 25 {
-		t.Errorf("minFPS = %v, want 25 (bench-p1: 50 frames in 2 s)", got)
+	got := videoFPS(stats, "bench-p", 2, t0, t0.Add(3*time.Second))
+	if got != (fpsStats{Min: 25, Median: 27.5, Below: 1, Counted: 2}) {
+		t.Errorf("videoFPS = %+v, want min 25 (bench-p1: 50 frames in 2 s), median 27.5, 1 below, 2 counted", got)
 	}
-	if got := minFPS(stats, "bench-p", 3, t0, t0.Add(3*time.Second)); got != 0 {
-		t.Errorf("minFPS with a publisher missing = %v, want 0", got)
+	if got := videoFPS(stats, "bench-p", 3, t0, t0.Add(3*time.Second)); got.Min != 0 || got.Below != 2 || got.Counted != 2 {
+		t.Errorf("videoFPS with a publisher missing = %+v, want min 0, 2 below", got)
 	}
-	if got := minFPS(stats[:1], "bench-p", 2, t0, t0.Add(3*time.Second)); got != 0 {
-		t.Errorf("minFPS without events in the window = %v, want 0", got)
+	if got := videoFPS(stats[:1], "bench-p", 2, t0, t0.Add(3*time.Second)); got.Min != 0 || got.Below != 2 {
+		t.Errorf("videoFPS without events in the window = %+v", got)
 	}
 }
 

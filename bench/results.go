@@ -38,6 +38,10 @@ type runResult struct {
 	// nominal 30 fps.
 	MinFPS   float64 `json:"minFps"`
 	FPSRatio float64 `json:"fpsRatio"`
+	// MedianFPS and SlowVideos (publishers under 95 % of 30 fps) tell one
+	// slow video from a slow fleet.
+	MedianFPS  float64 `json:"medianFps,omitempty"`
+	SlowVideos int     `json:"slowVideos,omitempty"`
 	// BytesReceived: subscribers' bytes received, summed from their last
 	// statistics (0 when the output does not carry them).
 	BytesReceived float64 `json:"bytesReceived,omitempty"`
@@ -103,6 +107,8 @@ func medianRun(runs []runResult) runResult {
 		AudioOK:             int(m(func(r runResult) float64 { return float64(r.AudioOK) })),
 		MinFPS:              m(func(r runResult) float64 { return r.MinFPS }),
 		FPSRatio:            m(func(r runResult) float64 { return r.FPSRatio }),
+		MedianFPS:           m(func(r runResult) float64 { return r.MedianFPS }),
+		SlowVideos:          int(m(func(r runResult) float64 { return float64(r.SlowVideos) })),
 		BytesReceived:       m(func(r runResult) float64 { return r.BytesReceived }),
 		Detail:              first.Detail,
 	}

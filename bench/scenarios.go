@@ -60,7 +60,8 @@ func (h *harness) runPublishers(ctx context.Context, m media, size int) runResul
 	}
 	r := meas.result(size, 4) // three video layers and audio
 	r.VideoOK, r.AudioOK = peersWithMedia(mon, "bench-p", "video"), peersWithMedia(mon, "bench-p", "audio")
-	r.MinFPS = minFPS(mon.find("stats"), "bench-p", size, meas.t0, meas.t1)
+	fps := videoFPS(mon.find("stats"), "bench-p", size, meas.t0, meas.t1)
+	r.MinFPS, r.MedianFPS, r.SlowVideos = fps.Min, fps.Median, fps.Below
 	r.FPSRatio = r.MinFPS / nominalFPS
 	if err := g.exitedEarly(); err != nil {
 		r.Err = err.Error()
