@@ -21,6 +21,9 @@ type config struct {
 	// processes (each encodes its own layers); a fleet shares encoders
 	// and runs every size.
 	LiveMax int `json:"liveMaxJoinProcesses"`
+	// AtMax (BENCH_AT_MAX=1) also runs the live and subscriber scenarios
+	// at the largest sustained fleet size found by the ramp.
+	AtMax bool `json:"atMax"`
 	// ProfileSize (BENCH_PROFILE_SIZE): participants run inside the
 	// benchmark process for the CPU and heap profiles.
 	ProfileSize int             `json:"profileSize"`
@@ -66,6 +69,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if c.JoinRate, err = strconv.ParseFloat(v, 64); err != nil || c.JoinRate <= 0 {
 			return c, fmt.Errorf("BENCH_JOIN_RATE=%q: want a positive number", v)
 		}
+	}
+	switch v := getenv("BENCH_AT_MAX"); v {
+	case "", "0":
+	case "1":
+		c.AtMax = true
+	default:
+		return c, fmt.Errorf("BENCH_AT_MAX=%q: want 0 or 1", v)
 	}
 	if v := getenv("BENCH_OUT"); v != "" {
 		c.Out = v

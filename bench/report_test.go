@@ -25,7 +25,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for k, v := range map[string]string{
 		"BENCH_SIZES": "10,x", "BENCH_RAMP": "-3", "BENCH_REPEATS": "0", "BENCH_WINDOW": "100ms",
-		"BENCH_WARMUP": "soon", "BENCH_JOIN_RATE": "0", "BENCH_SCENARIOS": "replay,bogus", "BENCH_PROFILE_SIZE": "two",
+		"BENCH_WARMUP": "soon", "BENCH_JOIN_RATE": "0", "BENCH_SCENARIOS": "replay,bogus", "BENCH_PROFILE_SIZE": "two", "BENCH_AT_MAX": "yes",
 	} {
 		if _, err := loadConfig(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%q: error %v, want one naming the variable", k, v, err)

@@ -18,38 +18,53 @@ func (h *harness) run(ctx context.Context, rep *report) {
 	if h.cfg.Scenarios["replay"] || h.cfg.Scenarios["ramp"] {
 		h.runReplayAndRamp(ctx, rep)
 	}
+	sizes := h.cfg.Sizes
+	if s := rep.Sustain; h.cfg.AtMax && s != nil && s.MaxSize > 0 && !slices.Contains(sizes, s.MaxSize) {
+		sizes = append(slices.Clone(sizes), s.MaxSize)
+		slices.Sort(sizes)
+	}
+	h.runOthers(ctx, rep, sizes)
+	if h.cfg.Scenarios["profile"] {
+		h.runProfiles(ctx, rep)
+	}
+	addRatios(rep)
+}
+
+// runOthers runs the live-publisher and subscriber scenarios.
+func (h *harness) runOthers(ctx context.Context, rep *report, sizes []int) {
 	if h.cfg.Scenarios["live"] {
-		sizes := h.cfg.Sizes
+		live := sizes
 		note := "a fleet encodes each layer once for all its publishers"
 		if !h.l.fleet {
-			sizes = slices.DeleteFunc(slices.Clone(sizes), func(n int) bool { return n > h.cfg.LiveMax })
+			live = slices.DeleteFunc(slices.Clone(sizes), func(n int) bool { return n > h.cfg.LiveMax })
 			note = "stand-in: every join process encodes its own H264 layers (no sharing), so only sizes up to BENCH_LIVE_MAX run"
 		}
-		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "live", "Publishers, live-encoded test picture (3 layers) plus tone", "publisher", note, sizes,
+		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "live", "Publishers, live-encoded test picture (3 layers) plus tone", "publisher", note, live,
 			func(n int) runResult { return h.runPublishers(ctx, mediaLive, n) }))
 	}
 	if h.cfg.Scenarios["sub"] {
-		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "sub", "Subscribers, one video + one audio, not decoding", "subscriber", "", h.cfg.Sizes,
+		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "sub", "Subscribers, one video + one audio, not decoding", "subscriber", "", sizes,
 			func(n int) runResult { return h.runSubscribers(ctx, n, false) }))
 	}
 	if h.cfg.Scenarios["subdecode"] {
-		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "subdecode", "Subscribers, one video + one audio, decoding", "subscriber", "", h.cfg.Sizes,
+		rep.Scenarios = append(rep.Scenarios, h.sizes(ctx, "subdecode", "Subscribers, one video + one audio, decoding", "subscriber", "", sizes,
 			func(n int) runResult { return h.runSubscribers(ctx, n, true) }))
 	}
-	if h.cfg.Scenarios["profile"] {
-		dir, err := os.MkdirTemp("", "callctl-bench-profiles")
-		if err != nil {
-			rep.Notes = append(rep.Notes, "profiles: "+err.Error())
-		} else {
-			defer os.RemoveAll(dir)
-			for _, role := range []string{"publisher", "subscriber"} {
-				p := h.profileClients(ctx, role, h.cfg.ProfileSize, dir)
-				h.progress("profile of %d in-process %ss: %.4f cores, %.2f MiB heap each %s", p.Participants, role, p.Cores, p.HeapMiB, p.Err)
-				rep.Profiles = append(rep.Profiles, p)
-			}
-		}
+}
+
+// runProfiles profiles in-process publishers and subscribers.
+func (h *harness) runProfiles(ctx context.Context, rep *report) {
+	dir, err := os.MkdirTemp("", "callctl-bench-profiles")
+	if err != nil {
+		rep.Notes = append(rep.Notes, "profiles: "+err.Error())
+		return
 	}
-	addRatios(rep)
+	defer os.RemoveAll(dir)
+	for _, role := range []string{"publisher", "subscriber"} {
+		p := h.profileClients(ctx, role, h.cfg.ProfileSize, dir)
+		h.progress("profile of %d in-process %ss: %.4f cores, %.2f MiB heap each %s", p.Participants, role, p.Cores, p.HeapMiB, p.Err)
+		rep.Profiles = append(rep.Profiles, p)
+	}
 }
 
 func (h *harness) runBaselines(ctx context.Context, rep *report) {
