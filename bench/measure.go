@@ -164,8 +164,8 @@ func videoFPS(stats []event, prefix string, want int, t0, t1 time.Time) fpsStats
 	return out
 }
 
-// sumBytesReceived sums every "bytesReceived" number in the last stats
-// or fleet.stats event of each process (what its subscribers received).
+// sumBytesReceived sums what the subscribers of each process received,
+// from its last stats (join) or fleet.stats (fleet) event.
 func sumBytesReceived(procs []*proc) float64 {
 	var total float64
 	for _, p := range procs {
@@ -176,7 +176,11 @@ func sumBytesReceived(procs []*proc) float64 {
 				last = &e
 			}
 		}
-		if last != nil {
+		switch {
+		case last == nil:
+		case last.Type == "fleet.stats": // {"received": {"video": {"bytes": …}, …}}
+			total += sumKey(last.Data["received"], "bytes")
+		default: // a join's stats: consumers[].bytesReceived
 			total += sumKey(last.Data, "bytesReceived")
 		}
 	}

@@ -47,3 +47,17 @@ func TestSumKey(t *testing.T) {
 		t.Errorf("sumKey = %v, want 16", got)
 	}
 }
+
+func TestSumBytesReceived(t *testing.T) {
+	join := &proc{events: []event{
+		{Type: "stats", Data: map[string]any{"consumers": []any{map[string]any{"bytesReceived": 1.0}}}},
+		{Type: "stats", Data: map[string]any{"consumers": []any{map[string]any{"bytesReceived": 10.0}, map[string]any{"bytesReceived": 5.0}}}},
+	}}
+	fleet := &proc{events: []event{{Type: "fleet.stats", Data: map[string]any{
+		"sent":     map[string]any{"video": map[string]any{"bytes": 1000.0}},
+		"received": map[string]any{"video": map[string]any{"bytes": 100.0}, "audio": map[string]any{"bytes": 7.0}},
+	}}}}
+	if got := sumBytesReceived([]*proc{join, fleet}); got != 122 {
+		t.Errorf("sumBytesReceived = %v, want 122 (the last join stats and the fleet's received bytes)", got)
+	}
+}
