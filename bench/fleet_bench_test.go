@@ -76,6 +76,30 @@ func TestFleetBench(t *testing.T) {
 	progress("wrote %s and %s in %.0f s", filepath.Join(cfg.Out, "benchmarks.md"), filepath.Join(cfg.Out, "benchmarks.json"), rep.DurationSeconds)
 }
 
+// TestRenderBenchmarks rewrites benchmarks.md from benchmarks.json
+// (BENCH_OUT, default docs/) with CALLCTL_BENCH_RENDER=1: after a change
+// to the Markdown, without measuring again.
+func TestRenderBenchmarks(t *testing.T) {
+	if os.Getenv("CALLCTL_BENCH_RENDER") != "1" {
+		t.Skip("renders docs/benchmarks.md from docs/benchmarks.json with CALLCTL_BENCH_RENDER=1")
+	}
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.Out, "benchmarks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeReport(cfg.Out, &rep); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // setup builds (or finds) callctl, writes the clip set, starts the
 // reference server and finds Chromium.
 func setup(t *testing.T, cfg config, progress func(string, ...any)) (*harness, *report) {

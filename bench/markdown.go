@@ -238,7 +238,7 @@ func (rep *report) profileSection(w func(string, ...any)) {
 		return
 	}
 	w("## Where the cost goes\n\n")
-	w("The same participants run as SDK clients inside the benchmark's own Go process (as `callctl fleet` runs them, minus its shared sources), profiled with pprof over one window: CPU from getrusage of the process, heap in use from the Go runtime (after GC, difference to before the clients joined).\n\n")
+	w("The same participants run as SDK clients inside the benchmark's own Go process (as `callctl fleet` runs them, minus its shared sources), profiled with pprof over one window: CPU from getrusage of the process, live Go heap (HeapAlloc after two collections) minus the same figure before the clients joined. The heap listing is pprof's sampled in-use heap of the whole process.\n\n")
 	for _, p := range rep.Profiles {
 		if p.Err != "" {
 			w("### %d %ss in one process\n\nfailed: %s\n\n", p.Participants, p.Role, p.Err)
@@ -274,7 +274,14 @@ func topHeap(top string) string {
 	return "–"
 }
 
-// cell makes s safe inside a Markdown table cell.
+// maxCell bounds a text cell (errors are long; the JSON has them whole).
+const maxCell = 240
+
+// cell makes s safe inside a Markdown table cell, and short.
 func cell(s string) string {
-	return strings.NewReplacer("|", "/", "\n", " ").Replace(strings.TrimSpace(s))
+	s = strings.NewReplacer("|", "/", "\n", " ").Replace(strings.TrimSpace(s))
+	if r := []rune(s); len(r) > maxCell {
+		s = string(r[:maxCell]) + "…"
+	}
+	return s
 }
