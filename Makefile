@@ -49,8 +49,12 @@ server: server-install
 demo: build
 	@bash scripts/demo.sh
 
-bench: deps
+# Go micro-benchmarks, then the fleet benchmark (bench/, about 15 minutes
+# with the defaults), which writes docs/benchmarks.md and .json. Sized by
+# BENCH_SIZES, BENCH_RAMP, BENCH_REPEATS, BENCH_WINDOW, … (docs/benchmarks.md).
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	CALLCTL_FLEET_BENCH=1 CALLCTL_BIN=$(abspath $(BIN)) $(GO) test -count=1 -run '^TestFleetBench$$' -v -timeout 60m ./bench/
 
 # Runs every Go fuzz target for FUZZTIME each, one after another (their
 # seed corpora already run in plain go test): make fuzz FUZZTIME=1m.
