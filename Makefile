@@ -31,7 +31,7 @@ fmt-check:
 LEGACY_MEDIASOUP ?= 3.8.4
 LEGACY_TESTS ?= ^(TestTwoParticipantsExchangeMedia|TestReceiveSinkDecodesAndRecords|TestSimulcastLayerSwitching|TestJoinTwoProcesses)$$
 test-go:
-	CALLCTL_REQUIRE_SERVER=1 CALLCTL_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 30m ./...
+	CALLCTL_REQUIRE_SERVER=1 CALLCTL_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -p 1 -timeout 30m ./...
 	CALLCTL_REQUIRE_SERVER=1 CALLCTL_MEDIASOUP_VERSION=$(LEGACY_MEDIASOUP) $(GO) test -race -count=1 -timeout 15m -run '$(LEGACY_TESTS)' ./pkg/sdk/ ./pkg/capture/ ./cmd/
 
 test-server:

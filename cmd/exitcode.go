@@ -34,7 +34,7 @@ var exitCodeHelp = []struct {
 	{ExitConnect, "could not connect to the signaling server (unreachable, TLS, HTTP rejection)"},
 	{ExitJoinRefused, "join refused: the server answered a join step with an error, or media negotiation failed"},
 	{ExitLost, "the call was lost after joining: the server closed the session, the connection dropped, or a media transport failed"},
-	{ExitNoSession, "control commands: no running session matches (or several run and --session was not given), or it ended before answering"},
+	{ExitNoSession, "control commands: no running session matches (or several run and --session was not given), or it ended before answering, or a fleet has no such --participant"},
 	{ExitExpectation, "join --expect-*: the expectations were not met before the deadline"},
 	{ExitRefused, "control commands: the session could not do it (mute/unmute of a kind it does not publish, not in the call yet or any more, the server rejected the request)"},
 	{ExitInterrupted, "a second SIGINT/SIGTERM forced exit before the graceful leave finished"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
 	piontransport "github.com/pion/transport/v5"
@@ -190,9 +191,17 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 	return me, nil
 }
 
+// nackHistory bounds NACK state per stream: the responder keeps this many
+// sent packets for retransmission (about a second of a 2 Mbit/s layer;
+// pion's default of 1024 costs over 1 MB per stream), the generator
+// tracks this many received sequence numbers.
+const nackHistory = 256
+
 func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool) error {
 	steps := []func() error{
-		func() error { return webrtc.ConfigureNack(me, ir) },
+		func() error {
+			return webrtc.ConfigureNackWithOptions(me, ir, []nack.GeneratorOption{nack.GeneratorSize(nackHistory)}, nack.ResponderSize(nackHistory))
+		},
 		func() error { return webrtc.ConfigureRTCPReports(ir) },
 		func() error { return webrtc.ConfigureSimulcastExtensionHeaders(me) },
 		func() error { return webrtc.ConfigureTWCCSender(me, ir) },

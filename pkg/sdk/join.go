@@ -156,12 +156,16 @@ func (cl *call) dialOptions(s *session, serverURL string) demo.Options {
 
 // createTransports creates the send transport (when publishing or with
 // DataChannels; otherwise on the first Publish) and the receive
-// transport, which must exist before join.
+// transport, which must exist before join (none for a client that
+// consumes nothing and has no DataChannels).
 func (cl *call) createTransports(ctx context.Context, s *session) error {
 	if len(cl.sources) > 0 || cl.cfg.Data {
 		if err := cl.createSendTransport(ctx, s); err != nil {
 			return err
 		}
+	}
+	if cl.cfg.Consume.None && !cl.cfg.Data {
+		return nil
 	}
 	opts, err := s.conn.CreateWebRtcTransport(ctx, false, cl.sctpCapabilities(s))
 	if err != nil {
