@@ -18,8 +18,11 @@ type envelope struct {
 	TS      string `json:"ts"`
 	Seq     uint64 `json:"seq"`
 	Session string `json:"session"`
-	Type    string `json:"type"`
-	Data    any    `json:"data"`
+	// Participant tags the events of one participant of a fleet (schema
+	// v1, additive); absent for join and for the fleet's own events.
+	Participant string `json:"participant,omitempty"`
+	Type        string `json:"type"`
+	Data        any    `json:"data"`
 }
 
 // printer is the only writer of stdout: one compact JSON object per line,
@@ -56,7 +59,12 @@ func (p *printer) fail(err error) {
 
 // event writes one event line. A write error (reader gone) is remembered
 // and returned by every later call. Nothing is written after "left".
-func (p *printer) event(typ string, data any) error {
+func (p *printer) event(typ string, data any) error { return p.write("", typ, data) }
+
+// write writes one event line, tagged with participant when not empty. A
+// participant's own "left" does not end the stream: only the session's
+// does.
+func (p *printer) write(participant, typ string, data any) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
@@ -65,12 +73,13 @@ func (p *printer) event(typ string, data any) error {
 	if p.ended {
 		return nil
 	}
-	p.ended = typ == "left"
+	p.ended = typ == "left" && participant == ""
 	p.seq++
 	if data == nil {
 		data = struct{}{}
 	}
-	env := envelope{V: SchemaVersion, TS: p.now().UTC().Format(time.RFC3339Nano), Seq: p.seq, Session: p.session, Type: typ, Data: data}
+	env := envelope{V: SchemaVersion, TS: p.now().UTC().Format(time.RFC3339Nano), Seq: p.seq,
+		Session: p.session, Participant: participant, Type: typ, Data: data}
 	if err := p.enc.Encode(env); err != nil {
 		p.fail(err)
 		return err
