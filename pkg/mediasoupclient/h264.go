@@ -7,13 +7,13 @@ type h264Profile int
 
 // H.264 profiles distinguished by mediasoup and libwebrtc.
 const (
-	H264ProfileUnknown h264Profile = iota
-	H264ProfileConstrainedBaseline
-	H264ProfileBaseline
-	H264ProfileMain
-	H264ProfileConstrainedHigh
-	H264ProfileHigh
-	H264ProfilePredictiveHigh444
+	h264ProfileUnknown h264Profile = iota
+	h264ProfileConstrainedBaseline
+	h264ProfileBaseline
+	h264ProfileMain
+	h264ProfileConstrainedHigh
+	h264ProfileHigh
+	h264ProfilePredictiveHigh444
 )
 
 // profilePattern matches profile_idc and a bit pattern of profile_iop
@@ -24,26 +24,26 @@ var profilePatterns = []struct {
 	pattern string
 	profile h264Profile
 }{
-	{0x42, "x1xx0000", H264ProfileConstrainedBaseline},
-	{0x4D, "1xxx0000", H264ProfileConstrainedBaseline},
-	{0x58, "11xx0000", H264ProfileConstrainedBaseline},
-	{0x42, "x0xx0000", H264ProfileBaseline},
-	{0x58, "10xx0000", H264ProfileBaseline},
-	{0x4D, "0x0x0000", H264ProfileMain},
-	{0x64, "00000000", H264ProfileHigh},
-	{0x64, "00001100", H264ProfileConstrainedHigh},
-	{0xF4, "00000000", H264ProfilePredictiveHigh444},
+	{0x42, "x1xx0000", h264ProfileConstrainedBaseline},
+	{0x4D, "1xxx0000", h264ProfileConstrainedBaseline},
+	{0x58, "11xx0000", h264ProfileConstrainedBaseline},
+	{0x42, "x0xx0000", h264ProfileBaseline},
+	{0x58, "10xx0000", h264ProfileBaseline},
+	{0x4D, "0x0x0000", h264ProfileMain},
+	{0x64, "00000000", h264ProfileHigh},
+	{0x64, "00001100", h264ProfileConstrainedHigh},
+	{0xF4, "00000000", h264ProfilePredictiveHigh444},
 }
 
 // parseH264Profile extracts the profile from a profile-level-id such as
 // "42e01f". ok is false for malformed ids or unknown profiles.
 func parseH264Profile(plid string) (h264Profile, bool) {
 	if len(plid) != 6 {
-		return H264ProfileUnknown, false
+		return h264ProfileUnknown, false
 	}
 	v, err := strconv.ParseUint(plid, 16, 32)
 	if err != nil {
-		return H264ProfileUnknown, false
+		return h264ProfileUnknown, false
 	}
 	idc, iop := byte(v>>16), byte(v>>8)
 	for _, p := range profilePatterns {
@@ -51,7 +51,7 @@ func parseH264Profile(plid string) (h264Profile, bool) {
 			return p.profile, true
 		}
 	}
-	return H264ProfileUnknown, false
+	return h264ProfileUnknown, false
 }
 
 func bitsMatch(pattern string, b byte) bool {

@@ -171,15 +171,15 @@ func TestSendingParametersUseLocalPTsAndReduceFeedback(t *testing.T) {
 
 func TestH264Profiles(t *testing.T) {
 	cases := map[string]h264Profile{
-		"42e01f": H264ProfileConstrainedBaseline,
-		"42001f": H264ProfileBaseline,
-		"4d0032": H264ProfileMain,
-		"4d001f": H264ProfileMain,
-		"640032": H264ProfileHigh,
-		"640c1f": H264ProfileConstrainedHigh,
-		"f4001f": H264ProfilePredictiveHigh444,
-		"58c01f": H264ProfileConstrainedBaseline,
-		"58a01f": H264ProfileBaseline,
+		"42e01f": h264ProfileConstrainedBaseline,
+		"42001f": h264ProfileBaseline,
+		"4d0032": h264ProfileMain,
+		"4d001f": h264ProfileMain,
+		"640032": h264ProfileHigh,
+		"640c1f": h264ProfileConstrainedHigh,
+		"f4001f": h264ProfilePredictiveHigh444,
+		"58c01f": h264ProfileConstrainedBaseline,
+		"58a01f": h264ProfileBaseline,
 	}
 	for plid, want := range cases {
 		if got, ok := parseH264Profile(plid); !ok || got != want {
