@@ -47,7 +47,8 @@ func NewToneAudio(opts AudioOptions) (*AudioSource, error) {
 		Channels:    2,
 		SDPFmtpLine: "minptime=10;useinbandfec=1",
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(codec, opts.TrackID, opts.StreamID)
+	binds := new(atomic.Uint32)
+	track, err := newSampleTrack(codec, opts.TrackID, opts.StreamID, binds)
 	if err != nil {
 		return nil, fmt.Errorf("capture: audio track: %w", err)
 	}
@@ -67,7 +68,7 @@ func NewToneAudio(opts AudioOptions) (*AudioSource, error) {
 		}),
 		enc: enc,
 	}
-	s.out = newTrackWriter(track, opusClock, &s.stats)
+	s.out = newTrackWriter(track, opusClock, codec.ClockRate, binds, &s.stats)
 	return s, nil
 }
 

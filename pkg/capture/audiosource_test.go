@@ -66,6 +66,10 @@ func TestAudioCodecAndTrack(t *testing.T) {
 	}
 }
 
+// TestAudioPackets checks properties that hold however late the pacer
+// runs: every packet is a 20 ms Opus packet starting on the 20 ms RTP grid,
+// every due slot is either encoded or counted as dropped, and nothing is
+// written once the pause has taken effect.
 func TestAudioPackets(t *testing.T) {
 	t.Parallel()
 	for _, channels := range []int{2, 1} {
@@ -77,40 +81,54 @@ func TestAudioPackets(t *testing.T) {
 		if err := s.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1100 * time.Millisecond)
+		waitFor(t, 20*time.Second, "50 packets", func() bool { return len(rec.frames()) >= 50 })
 		s.SetPaused(true)
-		time.Sleep(40 * time.Millisecond)
 		n := len(rec.frames())
+		// An observation window, not a synchronisation: at most the tick
+		// running when SetPaused returned may still write.
 		time.Sleep(200 * time.Millisecond)
-		if got := len(rec.frames()); got != n {
+		if got := len(rec.frames()); got > n+1 {
 			t.Errorf("%d packets written while paused", got-n)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-
-		frames := rec.frames()
-		inFirstSecond := 0
-		for _, f := range frames {
-			if f.at.Sub(frames[0].at) < time.Second {
-				inFirstSecond++
-			}
-			d, stereo, ok := opusTOC(f.data)
-			if !ok || d != 20*time.Millisecond || f.dur != 20*time.Millisecond {
-				t.Fatalf("bad packet: toc %#x duration %v sample duration %v", f.data[0], d, f.dur)
-			}
-			if stereo != (channels == 2) {
-				t.Fatalf("%d channels but stereo flag %v", channels, stereo)
-			}
-		}
-		if inFirstSecond < 47 || inFirstSecond > 51 {
-			t.Errorf("%d channels: %d packets in the first second, want 50", channels, inFirstSecond)
-		}
-		st := s.Stats().Total()
-		if st.FramesEncoded != uint64(len(frames)) || st.SamplesWritten != uint64(len(frames)) || st.KeyFrames != 0 {
-			t.Errorf("stats %+v for %d packets", st, len(frames))
-		}
-		t.Logf("%d channels: %d packets, %d bytes (%.1f kbps), stats %+v", channels, len(frames), st.Bytes,
-			float64(st.Bytes*8)/1000/(float64(len(frames))*0.02), st)
+		checkAudioPackets(t, s, rec, channels)
 	}
+}
+
+func checkAudioPackets(t *testing.T, s *AudioSource, rec *recorder, channels int) {
+	t.Helper()
+	samples := rec.all()
+	ticks := rtpTicks(samples, 48000)
+	frames := 0
+	for i, f := range samples {
+		if len(f.data) == 0 {
+			continue // a gap: dropped slots
+		}
+		frames++
+		d, stereo, ok := opusTOC(f.data)
+		if !ok || d != 20*time.Millisecond {
+			t.Fatalf("bad packet: toc %#x duration %v", f.data[0], d)
+		}
+		if stereo != (channels == 2) {
+			t.Fatalf("%d channels but stereo flag %v", channels, stereo)
+		}
+		if ticks[i]%opusPacketSamples != 0 {
+			t.Fatalf("packet %d starts at RTP tick %d, off the 960-tick grid", frames, ticks[i])
+		}
+		if i+1 < len(samples) && ticks[i+1]-ticks[i] != opusPacketSamples {
+			t.Fatalf("packet %d lasts %d ticks, want 960", frames, ticks[i+1]-ticks[i])
+		}
+	}
+	st := s.Stats().Total()
+	if st.FramesEncoded != uint64(frames) || st.SamplesWritten != uint64(frames) || st.KeyFrames != 0 || st.EncodeErrors != 0 {
+		t.Errorf("stats %+v for %d packets", st, frames)
+	}
+	// Every slot up to the last packet was encoded or dropped (late pacer).
+	if due := uint64(s.out.next); st.FramesEncoded+st.FramesDropped != due {
+		t.Errorf("%d encoded + %d dropped, but %d slots were due", st.FramesEncoded, st.FramesDropped, due)
+	}
+	t.Logf("%d channels: %d packets, %d bytes (%.1f kbps), stats %+v", channels, frames, st.Bytes,
+		float64(st.Bytes*8)/1000/(float64(frames)*0.02), st)
 }

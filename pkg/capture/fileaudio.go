@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/callctl/callctl/pkg/sdk"
 )
@@ -35,6 +34,7 @@ type FileAudioSource struct {
 	track *webrtc.TrackLocalStaticSample
 	out   trackWriter
 	stats layerCounters
+	binds atomic.Uint32 // see newSampleTrack
 	run   runner
 
 	paused atomic.Bool
@@ -61,12 +61,13 @@ func NewFileAudio(opts AudioFileOptions) (*FileAudioSource, error) {
 		Channels:    2,
 		SDPFmtpLine: "minptime=10;useinbandfec=1",
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(codec, opts.TrackID, opts.StreamID)
+	s := &FileAudioSource{opts: opts, codec: codec, clip: c}
+	track, err := newSampleTrack(codec, opts.TrackID, opts.StreamID, &s.binds)
 	if err != nil {
 		return nil, fmt.Errorf("capture: audio track: %w", err)
 	}
-	s := &FileAudioSource{opts: opts, codec: codec, clip: c, track: track}
-	s.out = newTrackWriter(track, opusSampleClock, &s.stats)
+	s.track = track
+	s.out = newTrackWriter(track, opusSampleClock, codec.ClockRate, &s.binds, &s.stats)
 	return s, nil
 }
 
@@ -126,8 +127,11 @@ func (s *FileAudioSource) play(ctx context.Context) {
 			if lag := opusSampleClock.span(at, now); lag > maxAudioLag {
 				// Too far behind (a stall): skip the schedule ahead rather
 				// than burst; the file goes on where it was.
-				s.stats.framesDropped.Add(uint64(lag / (20 * time.Millisecond)))
-				at = now
+				// Whole 20 ms packets, so that the RTP timestamp stays on
+				// the 20 ms grid of the packets already sent.
+				skip := (now - at) / opusPacketSamples
+				s.stats.framesDropped.Add(uint64(skip))
+				at += skip * opusPacketSamples
 			}
 			if s.paused.Load() {
 				at += opusPacketSamples // keep time, send nothing
@@ -135,7 +139,7 @@ func (s *FileAudioSource) play(ctx context.Context) {
 			}
 			p := s.clip.frames[next]
 			s.stats.encoded(len(p.data), false)
-			s.out.writeSpan(at, at+int64(p.samples), p.data)
+			s.out.writeTicks(at, at+int64(p.samples), p.data)
 			at += int64(p.samples)
 			if next++; next == len(s.clip.frames) {
 				next = 0
@@ -143,21 +147,4 @@ func (s *FileAudioSource) play(ctx context.Context) {
 		}
 		timer.Reset(time.Until(start.Add(opusSampleClock.at(at))))
 	}
-}
-
-// writeSpan sends data as a sample lasting slots [from, to) of the
-// writer's clock, bridging any gap since the previous sample as write
-// does. Slots must not go back.
-func (t *trackWriter) writeSpan(from, to int64, data []byte) {
-	if t.next >= 0 && from > t.next {
-		gap := media.Sample{Duration: t.clock.span(t.next, from)}
-		if err := t.w.WriteSample(gap); err != nil {
-			t.stats.writeErrors.Add(1)
-		}
-	}
-	t.next = to
-	if err := t.w.WriteSample(media.Sample{Data: data, Duration: t.clock.span(from, to)}); err != nil {
-		t.stats.writeErrors.Add(1)
-	}
-	t.stats.samplesWritten.Add(1)
 }

@@ -93,7 +93,8 @@ func NewFileVideo(opts FileOptions) (*FileVideoSource, error) {
 		if len(clips) > 1 {
 			trackOpts = append(trackOpts, webrtc.WithRTPStreamID(simulcastRIDs[i]))
 		}
-		track, err := webrtc.NewTrackLocalStaticSample(s.codec, opts.TrackID, opts.StreamID, trackOpts...)
+		binds := new(atomic.Uint32)
+		track, err := newSampleTrack(s.codec, opts.TrackID, opts.StreamID, binds, trackOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("capture: video track: %w", err)
 		}
@@ -102,7 +103,7 @@ func NewFileVideo(opts FileOptions) (*FileVideoSource, error) {
 			info:  sdk.LayerInfo{Width: c.width, Height: c.height, MaxBitrate: c.bitrate(fps)},
 			track: track,
 		}
-		l.out = newTrackWriter(track, s.clock, &l.stats)
+		l.out = newTrackWriter(track, s.clock, s.codec.ClockRate, binds, &l.stats)
 		s.layers = append(s.layers, l)
 	}
 	return s, nil

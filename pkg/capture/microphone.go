@@ -170,13 +170,14 @@ func (s *MicrophoneSource) open() error {
 		Channels:    2,
 		SDPFmtpLine: "minptime=10;useinbandfec=1",
 	}
-	if s.track, err = webrtc.NewTrackLocalStaticSample(s.codec, s.opts.TrackID, s.opts.StreamID); err != nil {
+	binds := new(atomic.Uint32)
+	if s.track, err = newSampleTrack(s.codec, s.opts.TrackID, s.opts.StreamID, binds); err != nil {
 		return fmt.Errorf("capture: audio track: %w", err)
 	}
 	if s.enc, err = newOpusEncoder(s.opts.Channels, s.opts.Bitrate); err != nil {
 		return err
 	}
-	s.out = newTrackWriter(s.track, opusClock, &s.stats)
+	s.out = newTrackWriter(s.track, opusClock, s.codec.ClockRate, binds, &s.stats)
 
 	cfg := malgo.DefaultDeviceConfig(malgo.Capture)
 	cfg.Capture.Format = malgo.FormatS16

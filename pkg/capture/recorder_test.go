@@ -54,3 +54,27 @@ func recordAudio(s *AudioSource) *recorder {
 	s.out.w = rec
 	return rec
 }
+
+// rtpTicks replays pion's conversion of sample durations into RTP ticks
+// (floating point, fraction carried) and returns each sample's starting
+// tick, relative to the first sample.
+func rtpTicks(samples []recordedSample, clockRate float64) []int64 {
+	out := make([]int64, len(samples))
+	var pos int64
+	carry := 0.0
+	for i, s := range samples {
+		out[i] = pos
+		total := s.dur.Seconds()*clockRate + carry
+		n := uint32(total)
+		carry = total - float64(n)
+		pos += int64(n)
+	}
+	return out
+}
+
+// all returns every sample written so far, gaps included.
+func (r *recorder) all() []recordedSample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recordedSample(nil), r.samples...)
+}

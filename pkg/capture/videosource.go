@@ -123,7 +123,8 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 	if s.opts.Layers > 1 {
 		trackOpts = append(trackOpts, webrtc.WithRTPStreamID(simulcastRIDs[i]))
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(s.codec, s.opts.TrackID, s.opts.StreamID, trackOpts...)
+	binds := new(atomic.Uint32)
+	track, err := newSampleTrack(s.codec, s.opts.TrackID, s.opts.StreamID, binds, trackOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("capture: video track: %w", err)
 	}
@@ -148,7 +149,7 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 	for range layerQueue {
 		l.free <- newFrame(width, height)
 	}
-	l.out = newTrackWriter(track, s.clock, &l.stats)
+	l.out = newTrackWriter(track, s.clock, s.codec.ClockRate, binds, &l.stats)
 	return l, nil
 }
 
