@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
 	piontransport "github.com/pion/transport/v5"
@@ -115,6 +117,11 @@ type ICEConfig struct {
 	// transport.Net, e.g. one that impairs or cuts traffic in tests);
 	// default the operating system's.
 	Net piontransport.Net
+	// SendBandwidthEstimation adds pion's send-side congestion controller
+	// (GCC, fed by the server's transport-wide CC feedback; estimation
+	// only, no pacing) to send transports: see
+	// SendTransport.BandwidthEstimate.
+	SendBandwidthEstimation bool
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
@@ -123,11 +130,19 @@ func LoopbackICE() ICEConfig {
 	return ICEConfig{Interfaces: []string{"lo"}, IncludeLoopback: true, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
 }
 
-// statsHolder receives the stats interceptor's Getter for the one
-// PeerConnection built from an API.
+// statsHolder receives the stats interceptor's Getter (and the
+// bandwidth estimator, if any) for the one PeerConnection built from an
+// API.
 type statsHolder struct {
 	mu     sync.Mutex
 	getter stats.Getter
+	bwe    cc.BandwidthEstimator
+}
+
+func (h *statsHolder) estimator() cc.BandwidthEstimator {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bwe
 }
 
 func (h *statsHolder) get(ssrc uint32) *stats.Stats {
@@ -163,6 +178,11 @@ func newAPI(ic ICEConfig, logs logging.LoggerFactory, sending bool) (*webrtc.API
 	ir.Add(si)
 	if err := configureInterceptors(me, ir, sending); err != nil {
 		return nil, nil, err
+	}
+	if sending && ic.SendBandwidthEstimation {
+		if err := addBandwidthEstimator(ir, holder, logs); err != nil {
+			return nil, nil, err
+		}
 	}
 	se, err := settingEngine(ic, logs)
 	if err != nil {
@@ -206,6 +226,68 @@ func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sen
 		}
 	}
 	return nil
+}
+
+// Initial and floor values of the send-side estimate, in bits/s. GCC
+// starts from its initial value and adapts from the feedback; pion's
+// default of 10 kbit/s would take many seconds to ramp up to what a
+// video already sends.
+const (
+	bweInitialBitrate = 2_000_000
+	bweMinBitrate     = 30_000
+)
+
+// addBandwidthEstimator registers pion's cc interceptor with a GCC
+// estimator that does not pace (the encoders set the rate; a pacer
+// at the estimate would only delay or drop their packets).
+func addBandwidthEstimator(ir *interceptor.Registry, holder *statsHolder, logs logging.LoggerFactory) error {
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		opts := []gcc.Option{
+			gcc.SendSideBWEInitialBitrate(bweInitialBitrate), gcc.SendSideBWEMinBitrate(bweMinBitrate),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+		}
+		if logs != nil {
+			opts = append(opts, gcc.WithLoggerFactory(logs))
+		}
+		return gcc.NewSendSideBWE(opts...)
+	})
+	if err != nil {
+		return fmt.Errorf("bandwidth estimator: %w", err)
+	}
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) {
+		holder.mu.Lock()
+		holder.bwe = e
+		holder.mu.Unlock()
+	})
+	ir.Add(f)
+	return nil
+}
+
+// BandwidthEstimate is the send-side estimate of the uplink (GCC).
+type BandwidthEstimate struct {
+	TargetBps int     // what the estimator allows: the lower of the two below
+	DelayBps  int     // delay-based estimate
+	LossBps   int     // loss-based estimate
+	Loss      float64 // average loss ratio the feedback reported, 0-1
+	Usage     string  // the delay detector: normal, over or under
+	State     string  // the rate controller: increase, decrease or hold
+}
+
+// BandwidthEstimate returns the send-side bandwidth estimate; false
+// unless the Device's ICEConfig.SendBandwidthEstimation is set.
+func (t *SendTransport) BandwidthEstimate() (BandwidthEstimate, bool) {
+	e := t.stats.estimator()
+	if e == nil {
+		return BandwidthEstimate{}, false
+	}
+	st := e.GetStats()
+	out := BandwidthEstimate{TargetBps: e.GetTargetBitrate()}
+	out.DelayBps, _ = st["delayTargetBitrate"].(int)
+	out.LossBps, _ = st["lossTargetBitrate"].(int)
+	out.Loss, _ = st["averageLoss"].(float64)
+	out.Usage, _ = st["usage"].(string)
+	out.State, _ = st["state"].(string)
+	return out, true
 }
 
 func settingEngine(ic ICEConfig, logs logging.LoggerFactory) (webrtc.SettingEngine, error) {
