@@ -12,6 +12,7 @@ import (
 	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
+	"github.com/pion/rtp"
 	piontransport "github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
@@ -176,13 +177,15 @@ func newAPI(ic ICEConfig, logs logging.LoggerFactory, sending bool) (*webrtc.API
 		holder.mu.Unlock()
 	})
 	ir.Add(si)
-	if err := configureInterceptors(me, ir, sending); err != nil {
-		return nil, nil, err
-	}
+	// Before the others: the estimator must see packets after the TWCC
+	// header extension sender numbered them (the last added runs first).
 	if sending && ic.SendBandwidthEstimation {
 		if err := addBandwidthEstimator(ir, holder, logs); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := configureInterceptors(me, ir, sending); err != nil {
+		return nil, nil, err
 	}
 	se, err := settingEngine(ic, logs)
 	if err != nil {
@@ -249,7 +252,11 @@ func addBandwidthEstimator(ir *interceptor.Registry, holder *statsHolder, logs l
 		if logs != nil {
 			opts = append(opts, gcc.WithLoggerFactory(logs))
 		}
-		return gcc.NewSendSideBWE(opts...)
+		e, err := gcc.NewSendSideBWE(opts...)
+		if err != nil {
+			return nil, err
+		}
+		return rtxBypass{e}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("bandwidth estimator: %w", err)
@@ -261,6 +268,23 @@ func addBandwidthEstimator(ir *interceptor.Registry, holder *statsHolder, logs l
 	})
 	ir.Add(f)
 	return nil
+}
+
+// rtxBypass lets retransmissions bypass the estimator: pion's NACK
+// responder writes them, with the RTX SSRC, through the primary stream's
+// writer, and GCC's pacer knows only primary SSRCs (it would refuse
+// them). They carry the original packet's transport sequence number, so
+// counting them would only confuse the estimate anyway.
+type rtxBypass struct{ *gcc.SendSideBWE }
+
+func (e rtxBypass) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	paced := e.SendSideBWE.AddStream(info, w)
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if h.SSRC != info.SSRC {
+			return w.Write(h, payload, a)
+		}
+		return paced.Write(h, payload, a)
+	})
 }
 
 // BandwidthEstimate is the send-side estimate of the uplink (GCC).

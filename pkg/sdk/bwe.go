@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -9,25 +11,28 @@ import (
 // Send-side adaptation (Config.SendAdaptation): pion's GCC estimates the
 // uplink from the server's transport-wide congestion control feedback;
 // a simulcast video whose encodings do not fit in the estimate (minus
-// what the other producers send) stops its top layers, and resumes them,
-// one at a time, once the estimate has room again. The encoders keep
+// what the other producers send) stops its top layers while the link
+// shows congestion, and resumes them, one at a time, once it is calm. The encoders keep
 // running (their bitrates are fixed): a stopped layer's RTP is dropped
 // before pion sends it (msc.Producer.SetMaxSpatialLayer), and the
 // server's consumers switch to the layers that still arrive.
 //
-// GCC has no probing: with a layer stopped, it finds out that the link
-// recovered only by raising its estimate while nothing congests. A raise
-// that congests again within adaptFailedRaise was premature and doubles
-// the wait before the next one, so a link that stays short is not probed
-// every few seconds.
+// pion's GCC has no probing: it never estimates much above what is sent,
+// so with a layer stopped it cannot tell that the link recovered.
+// Resuming the layer is the probe; one that congests again within
+// adaptFailedRaise was premature and doubles the wait before the next,
+// so a link that stays short is probed ever more rarely (at most once a
+// minute).
 const (
 	adaptInterval    = 500 * time.Millisecond
-	adaptDownHold    = time.Second      // short this long before a layer stops
+	adaptDownHold    = 2 * time.Second  // short (and congested) this long before a layer stops
 	adaptUpHold      = 5 * time.Second  // room this long before a layer resumes
 	adaptUpHoldMax   = 60 * time.Second // cap of the backed-off wait
 	adaptFailedRaise = 15 * time.Second // a drop this soon after a raise: the raise failed
 	adaptUpMargin    = 1.15             // headroom asked of the estimate to resume a layer
 	adaptOverhead    = 1.1              // RTP, SRTP and header extensions on top of the encoders' rates
+	adaptSmoothing   = 0.3              // weight of a new bitrate measurement
+	adaptCalmLoss    = 0.02             // average loss below which the link is calm
 )
 
 // Reasons of a ProducerAdapted event.
@@ -55,23 +60,44 @@ func (ProducerAdapted) isEvent()     {}
 // sendLayers decides a simulcast producer's highest layer from the
 // bandwidth it may use. It is pure: time comes from the caller.
 type sendLayers struct {
-	needs      []int // bits/s needed to send layers 0..i
-	cur        int   // highest layer sent
+	rates      []float64 // each layer's bitrate: nominal, then as measured while sent
+	needs      []int     // bits/s needed to send layers 0..i, from rates
+	cur        int       // highest layer sent
 	shortSince time.Time
+	// shortCongested: the link showed congestion since shortSince.
+	shortCongested bool
 	roomSince  time.Time
 	raisedAt   time.Time
 	upHold     time.Duration
 }
 
-// newSendLayers takes each layer's bitrate, low to high.
+// newSendLayers takes each layer's nominal bitrate, low to high.
 func newSendLayers(bitrates []int) *sendLayers {
-	a := &sendLayers{needs: make([]int, len(bitrates)), cur: len(bitrates) - 1, upHold: adaptUpHold}
-	sum := 0
+	a := &sendLayers{rates: make([]float64, len(bitrates)), needs: make([]int, len(bitrates)), cur: len(bitrates) - 1, upHold: adaptUpHold}
 	for i, b := range bitrates {
-		sum += b
-		a.needs[i] = int(float64(sum) * adaptOverhead)
+		a.rates[i] = float64(b)
 	}
+	a.sumNeeds()
 	return a
+}
+
+func (a *sendLayers) sumNeeds() {
+	sum := 0.0
+	for i, r := range a.rates {
+		sum += r
+		a.needs[i] = int(sum * adaptOverhead)
+	}
+}
+
+// measured updates a layer's bitrate from what it was measured sending
+// (encoders rarely hit their targets; a synthetic picture needs far
+// less). Smoothed, since key frames make it jump.
+func (a *sendLayers) measured(layer int, bps float64) {
+	if layer < 0 || layer > a.cur || bps <= 0 {
+		return // a stopped layer keeps its last rate
+	}
+	a.rates[layer] += adaptSmoothing * (bps - a.rates[layer])
+	a.sumNeeds()
 }
 
 // fits is the highest layer whose need fits in budget (0 at least: the
@@ -86,18 +112,27 @@ func (a *sendLayers) fits(budget int) int {
 	return l
 }
 
-// step takes the budget at now and returns the layer to send and whether
-// that changed.
-func (a *sendLayers) step(now time.Time, budget int) (int, bool) {
+// step takes the budget and whether the link is calm (no delay
+// overuse, little loss) at now, and returns the layer to send and
+// whether that changed.
+//
+// A layer stops when the budget has been short for adaptDownHold with
+// signs of congestion meanwhile: an estimate that merely lags (GCC only
+// learns what the link carries from what is sent) is no reason. A layer
+// resumes after the link was calm for the (backed-off) up hold, and the
+// budget covers what is sent now: with a layer stopped the estimate
+// cannot show room for it, so resuming it is also the probe.
+func (a *sendLayers) step(now time.Time, budget int, calm bool) (int, bool) {
 	if a.cur == len(a.needs)-1 && !a.raisedAt.IsZero() && now.Sub(a.raisedAt) > 2*adaptFailedRaise {
 		a.upHold = adaptUpHold // the link carried everything for a while: forgive
 	}
 	if fit := a.fits(budget); fit < a.cur {
 		a.roomSince = time.Time{}
 		if a.shortSince.IsZero() {
-			a.shortSince = now
+			a.shortSince, a.shortCongested = now, false
 		}
-		if now.Sub(a.shortSince) < adaptDownHold {
+		a.shortCongested = a.shortCongested || !calm
+		if now.Sub(a.shortSince) < adaptDownHold || !a.shortCongested {
 			return a.cur, false
 		}
 		if !a.raisedAt.IsZero() && now.Sub(a.raisedAt) < adaptFailedRaise {
@@ -107,7 +142,7 @@ func (a *sendLayers) step(now time.Time, budget int) (int, bool) {
 		return a.cur, true
 	}
 	a.shortSince = time.Time{}
-	if a.cur == len(a.needs)-1 || float64(budget) < float64(a.needs[a.cur+1])*adaptUpMargin {
+	if a.cur == len(a.needs)-1 || !calm {
 		a.roomSince = time.Time{}
 		return a.cur, false
 	}
@@ -125,6 +160,7 @@ func (a *sendLayers) step(now time.Time, budget int) (int, bool) {
 // sendAdaptation is one producer's adaptation loop state.
 type sendAdaptation struct {
 	adapter *sendLayers
+	sampled []time.Time // per layer: the rate sample last taken
 	stopped atomic.Bool // the producer is gone: the ticker goroutine ends
 }
 
@@ -144,7 +180,7 @@ func (cl *call) startSendAdaptation(pr *producer) {
 	for i, l := range layers {
 		rates[i] = l.MaxBitrate
 	}
-	sa := &sendAdaptation{adapter: newSendLayers(rates)}
+	sa := &sendAdaptation{adapter: newSendLayers(rates), sampled: make([]time.Time, len(rates))}
 	pr.adapt = sa
 	cl.wg.Add(1)
 	go func() {
@@ -179,8 +215,13 @@ func (cl *call) adaptSend(pr *producer, now time.Time) {
 	if !ok {
 		return
 	}
+	cl.measureLayers(pr)
 	budget := est.TargetBps - cl.otherSendBps(pr)
-	layer, changed := a.step(now, budget)
+	calm := est.Usage != "overuse" && est.Loss < adaptCalmLoss
+	layer, changed := a.step(now, budget, calm)
+	if os.Getenv("CALLCTL_BWE_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "bwe %s est=%+v budget=%d needs=%v cur=%d\n", now.Format("15:04:05.000"), est, budget, a.needs, a.cur)
+	}
 	if !changed {
 		return
 	}
@@ -200,6 +241,17 @@ func (cl *call) adaptSend(pr *producer, now time.Time) {
 		ProducerID: pr.id(), Kind: pr.kind(), MaxSpatialLayer: layer, Layers: len(a.needs),
 		EstimateBps: est.TargetBps, BudgetBps: budget, NeededBps: a.needs[layer], Reason: reason,
 	})
+}
+
+// measureLayers feeds the layers' measured bitrates (sampled once a
+// second) to the adapter.
+func (cl *call) measureLayers(pr *producer) {
+	for i, enc := range pr.p.RtpParameters().Encodings {
+		if m := cl.rates[enc.SSRC]; m != nil && !m.at.IsZero() && m.at != pr.adapt.sampled[i] {
+			pr.adapt.sampled[i] = m.at
+			pr.adapt.adapter.measured(i, m.bps)
+		}
+	}
 }
 
 // otherSendBps is what the producers other than pr send, as last

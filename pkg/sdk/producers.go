@@ -15,7 +15,7 @@ type producer struct {
 	source MediaSource
 	codec  string
 	paused bool
-	scores map[uint32]int // server score per encoding SSRC
+	scores map[uint32]int  // server score per encoding SSRC
 	adapt  *sendAdaptation // Config.SendAdaptation of a simulcast video, else nil
 }
 
