@@ -32,7 +32,7 @@ const (
 	adaptUpMargin    = 1.15             // headroom asked of the estimate to resume a layer
 	adaptOverhead    = 1.1              // RTP, SRTP and header extensions on top of the encoders' rates
 	adaptSmoothing   = 0.3              // weight of a new bitrate measurement
-	adaptCalmLoss    = 0.02             // average loss below which the link is calm
+	adaptCalmLoss    = 0.05             // average loss (GCC's) below which the link is calm
 )
 
 // Reasons of a ProducerAdapted event.
@@ -120,8 +120,10 @@ func (a *sendLayers) fits(budget int) int {
 // signs of congestion meanwhile: an estimate that merely lags (GCC only
 // learns what the link carries from what is sent) is no reason. A layer
 // resumes after the link was calm for the (backed-off) up hold, and the
-// budget covers what is sent now: with a layer stopped the estimate
-// cannot show room for it, so resuming it is also the probe.
+// budget covers what is sent now. When the budget also covers the next
+// layer it resumes after adaptUpHold; otherwise (with a layer stopped
+// GCC's estimate often cannot show room for it) resuming it is the probe,
+// after the backed-off hold.
 func (a *sendLayers) step(now time.Time, budget int, calm bool) (int, bool) {
 	if a.cur == len(a.needs)-1 && !a.raisedAt.IsZero() && now.Sub(a.raisedAt) > 2*adaptFailedRaise {
 		a.upHold = adaptUpHold // the link carried everything for a while: forgive
@@ -149,7 +151,11 @@ func (a *sendLayers) step(now time.Time, budget int, calm bool) (int, bool) {
 	if a.roomSince.IsZero() {
 		a.roomSince = now
 	}
-	if now.Sub(a.roomSince) < a.upHold {
+	hold := a.upHold // a probe: the estimate cannot tell
+	if float64(budget) >= float64(a.needs[a.cur+1])*adaptUpMargin {
+		hold = adaptUpHold // the estimate has room (no backoff)
+	}
+	if now.Sub(a.roomSince) < hold {
 		return a.cur, false
 	}
 	a.cur++

@@ -84,6 +84,14 @@ func TestSendLayersBacksOffFailedRaises(t *testing.T) {
 	if c := run(a, &now, adaptUpHold, 400_000, true); len(c) != 1 || c[0] != 2 {
 		t.Fatalf("changes %v after the doubled hold, want [2]", c)
 	}
+	// Failed again, but then the estimate shows room: no backoff.
+	run(a, &now, 3*time.Second, 400_000, false)
+	if a.cur != 1 || a.upHold != 4*adaptUpHold {
+		t.Fatalf("layer %d, up hold %s; want 1 and %s", a.cur, a.upHold, 4*adaptUpHold)
+	}
+	if c := run(a, &now, adaptUpHold+adaptInterval, 1_100_000, true); len(c) != 1 || c[0] != 2 {
+		t.Fatalf("changes %v with room in the estimate, want [2] after the base hold", c)
+	}
 	// Holding well: the backoff is forgiven.
 	run(a, &now, 2*adaptFailedRaise+time.Second, 1_100_000, true)
 	if a.upHold != adaptUpHold {
