@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync/atomic"
 	"time"
 )
@@ -66,9 +64,9 @@ type sendLayers struct {
 	shortSince time.Time
 	// shortCongested: the link showed congestion since shortSince.
 	shortCongested bool
-	roomSince  time.Time
-	raisedAt   time.Time
-	upHold     time.Duration
+	roomSince      time.Time
+	raisedAt       time.Time
+	upHold         time.Duration
 }
 
 // newSendLayers takes each layer's nominal bitrate, low to high.
@@ -225,9 +223,8 @@ func (cl *call) adaptSend(pr *producer, now time.Time) {
 	budget := est.TargetBps - cl.otherSendBps(pr)
 	calm := est.Usage != "overuse" && est.Loss < adaptCalmLoss
 	layer, changed := a.step(now, budget, calm)
-	if os.Getenv("CALLCTL_BWE_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "bwe %s est=%+v budget=%d needs=%v cur=%d\n", now.Format("15:04:05.000"), est, budget, a.needs, a.cur)
-	}
+	cl.log.Debug("send adaptation step", "producer", pr.id(), "estimate", est, "budgetBps", budget,
+		"calm", calm, "needsBps", a.needs, "maxSpatialLayer", a.cur)
 	if !changed {
 		return
 	}
@@ -253,7 +250,7 @@ func (cl *call) adaptSend(pr *producer, now time.Time) {
 // second) to the adapter.
 func (cl *call) measureLayers(pr *producer) {
 	for i, enc := range pr.p.RtpParameters().Encodings {
-		if m := cl.rates[enc.SSRC]; m != nil && !m.at.IsZero() && m.at != pr.adapt.sampled[i] {
+		if m := cl.rates[enc.SSRC]; m != nil && !m.at.IsZero() && !m.at.Equal(pr.adapt.sampled[i]) {
 			pr.adapt.sampled[i] = m.at
 			pr.adapt.adapter.measured(i, m.bps)
 		}
