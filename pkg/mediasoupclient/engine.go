@@ -8,9 +8,12 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
+	"github.com/pion/rtp"
 	piontransport "github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
@@ -116,6 +119,11 @@ type ICEConfig struct {
 	// transport.Net, e.g. one that impairs or cuts traffic in tests);
 	// default the operating system's.
 	Net piontransport.Net
+	// SendBandwidthEstimation adds pion's send-side congestion controller
+	// (GCC, fed by the server's transport-wide CC feedback; estimation
+	// only, no pacing) to send transports: see
+	// SendTransport.BandwidthEstimate.
+	SendBandwidthEstimation bool
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
@@ -124,11 +132,19 @@ func LoopbackICE() ICEConfig {
 	return ICEConfig{Interfaces: []string{"lo"}, IncludeLoopback: true, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
 }
 
-// statsHolder receives the stats interceptor's Getter for the one
-// PeerConnection built from an API.
+// statsHolder receives the stats interceptor's Getter (and the
+// bandwidth estimator, if any) for the one PeerConnection built from an
+// API.
 type statsHolder struct {
 	mu     sync.Mutex
 	getter stats.Getter
+	bwe    cc.BandwidthEstimator
+}
+
+func (h *statsHolder) estimator() cc.BandwidthEstimator {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bwe
 }
 
 func (h *statsHolder) get(ssrc uint32) *stats.Stats {
@@ -162,6 +178,13 @@ func newAPI(ic ICEConfig, logs logging.LoggerFactory, sending bool) (*webrtc.API
 		holder.mu.Unlock()
 	})
 	ir.Add(si)
+	// Before the others: the estimator must see packets after the TWCC
+	// header extension sender numbered them (the last added runs first).
+	if sending && ic.SendBandwidthEstimation {
+		if err := addBandwidthEstimator(ir, holder, logs); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := configureInterceptors(me, ir, sending); err != nil {
 		return nil, nil, err
 	}
@@ -215,6 +238,89 @@ func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sen
 		}
 	}
 	return nil
+}
+
+// Initial and floor values of the send-side estimate, in bits/s. GCC
+// starts from its initial value and adapts from the feedback; pion's
+// default of 10 kbit/s would take many seconds to ramp up to what a
+// video already sends.
+const (
+	bweInitialBitrate = 2_000_000
+	bweMinBitrate     = 30_000
+)
+
+// addBandwidthEstimator registers pion's cc interceptor with a GCC
+// estimator that does not pace (the encoders set the rate; a pacer
+// at the estimate would only delay or drop their packets).
+func addBandwidthEstimator(ir *interceptor.Registry, holder *statsHolder, logs logging.LoggerFactory) error {
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		opts := []gcc.Option{
+			gcc.SendSideBWEInitialBitrate(bweInitialBitrate), gcc.SendSideBWEMinBitrate(bweMinBitrate),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+		}
+		if logs != nil {
+			opts = append(opts, gcc.WithLoggerFactory(logs))
+		}
+		e, err := gcc.NewSendSideBWE(opts...)
+		if err != nil {
+			return nil, err
+		}
+		return rtxBypass{e}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("bandwidth estimator: %w", err)
+	}
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) {
+		holder.mu.Lock()
+		holder.bwe = e
+		holder.mu.Unlock()
+	})
+	ir.Add(f)
+	return nil
+}
+
+// rtxBypass lets retransmissions bypass the estimator: pion's NACK
+// responder writes them, with the RTX SSRC, through the primary stream's
+// writer, and GCC's pacer knows only primary SSRCs (it would refuse
+// them). They carry the original packet's transport sequence number, so
+// counting them would only confuse the estimate anyway.
+type rtxBypass struct{ *gcc.SendSideBWE }
+
+func (e rtxBypass) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	paced := e.SendSideBWE.AddStream(info, w)
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if h.SSRC != info.SSRC {
+			return w.Write(h, payload, a)
+		}
+		return paced.Write(h, payload, a)
+	})
+}
+
+// BandwidthEstimate is the send-side estimate of the uplink (GCC).
+type BandwidthEstimate struct {
+	TargetBps int     // what the estimator allows: the lower of the two below
+	DelayBps  int     // delay-based estimate
+	LossBps   int     // loss-based estimate
+	Loss      float64 // average loss ratio the feedback reported, 0-1
+	Usage     string  // the delay detector: normal, over or under
+	State     string  // the rate controller: increase, decrease or hold
+}
+
+// BandwidthEstimate returns the send-side bandwidth estimate; false
+// unless the Device's ICEConfig.SendBandwidthEstimation is set.
+func (t *SendTransport) BandwidthEstimate() (BandwidthEstimate, bool) {
+	e := t.stats.estimator()
+	if e == nil {
+		return BandwidthEstimate{}, false
+	}
+	st := e.GetStats()
+	out := BandwidthEstimate{TargetBps: e.GetTargetBitrate()}
+	out.DelayBps, _ = st["delayTargetBitrate"].(int)
+	out.LossBps, _ = st["lossTargetBitrate"].(int)
+	out.Loss, _ = st["averageLoss"].(float64)
+	out.Usage, _ = st["usage"].(string)
+	out.State, _ = st["state"].(string)
+	return out, true
 }
 
 func settingEngine(ic ICEConfig, logs logging.LoggerFactory) (webrtc.SettingEngine, error) {

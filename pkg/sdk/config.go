@@ -63,6 +63,12 @@ type Config struct {
 	// ICE controls candidate gathering.
 	ICE ICEConfig
 
+	// SendAdaptation estimates the uplink's bandwidth from the server's
+	// transport-wide congestion control feedback (pion's GCC) and, when the
+	// estimate cannot carry a simulcast video's encodings, stops its top
+	// layers, restoring them once it can (producer.adapted events).
+	SendAdaptation bool
+
 	// Reconnect enables automatic reconnection and multi-server failover
 	// (zero value: a lost call ends).
 	Reconnect ReconnectConfig
@@ -123,6 +129,8 @@ type ICEConfig struct {
 	// Net, when set, is the network pion's sockets use (a transport.Net
 	// that impairs traffic, say); default the operating system's.
 	Net transport.Net
+
+	sendBWE bool // Config.SendAdaptation: estimate the uplink's bandwidth
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a
@@ -135,7 +143,7 @@ func LoopbackICE() ICEConfig {
 func (c ICEConfig) layer() mediasoupclient.ICEConfig {
 	return mediasoupclient.ICEConfig{
 		Interfaces: c.Interfaces, IncludeLoopback: c.IncludeLoopback, IPs: c.IPs, TCP: c.TCP, PortMin: c.PortMin, PortMax: c.PortMax,
-		Net: c.Net,
+		Net: c.Net, SendBandwidthEstimation: c.sendBWE,
 	}
 }
 
@@ -157,6 +165,7 @@ func (c *Config) withDefaults() Config {
 	if cfg.Device.Name == "" {
 		cfg.Device = DeviceInfo{Flag: "callctl", Name: "callctl", Version: Version}
 	}
+	cfg.ICE.sendBWE = cfg.SendAdaptation
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -47,6 +47,7 @@ type sessionTransport interface {
 	OnConnectionStateChange(func(webrtc.PeerConnectionState))
 	RestartIce(context.Context, msc.IceParameters) error
 	ConnectionState() webrtc.PeerConnectionState
+	GetStats() webrtc.StatsReport
 }
 
 // iceOutage is one transport's loss of connectivity.
@@ -68,10 +69,31 @@ func (cl *call) onTransportState(ctx context.Context, s *session, t sessionTrans
 		cl.rejoinComplete()
 	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
 		if s.outages[name] == nil {
-			s.outages[name] = &iceOutage{since: time.Now()}
+			s.outages[name] = &iceOutage{since: outageStart(t, time.Now())}
 			cl.restartIce(ctx, s, t, name)
 		}
 	}
+}
+
+// outageStart is when a transport that just lost connectivity last
+// received anything: pion reports disconnected only after about 5 s of
+// silence, and the downtime reported is the whole silence. now when pion
+// has no such record.
+func outageStart(t sessionTransport, now time.Time) time.Time {
+	var last time.Time
+	for _, st := range t.GetStats() {
+		if p, ok := st.(webrtc.ICECandidatePairStats); ok && p.LastPacketReceivedTimestamp > 0 {
+			if ts := p.LastPacketReceivedTimestamp.Time(); ts.After(last) {
+				last = ts
+			}
+		}
+	}
+	// A record older than pion's failed timeout (or from the future) is
+	// not this outage's.
+	if last.IsZero() || last.After(now) || now.Sub(last) > 30*time.Second {
+		return now
+	}
+	return last
 }
 
 // restartIce runs one ICE restart of a transport and schedules the next

@@ -15,7 +15,8 @@ type producer struct {
 	source MediaSource
 	codec  string
 	paused bool
-	scores map[uint32]int // server score per encoding SSRC
+	scores map[uint32]int  // server score per encoding SSRC
+	adapt  *sendAdaptation // Config.SendAdaptation of a simulcast video, else nil
 }
 
 func (p *producer) id() string   { return p.p.ID() }
@@ -64,6 +65,7 @@ func (cl *call) produce(ctx context.Context, slot string, src MediaSource) error
 	}
 	pr := &producer{slot: slot, p: p, source: src, codec: codec.MimeType, scores: map[uint32]int{}}
 	cl.producers[slot] = pr
+	cl.startSendAdaptation(pr)
 	if !cl.started[src] { // a source keeps running across reconnects
 		if err := src.Start(cl.ctx); err != nil {
 			return fmt.Errorf("start %s source: %w", slot, err)

@@ -1,0 +1,140 @@
+package sdk_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/callctl/callctl/pkg/capture"
+	"github.com/callctl/callctl/pkg/netem"
+	"github.com/callctl/callctl/pkg/sdk"
+	"github.com/callctl/callctl/pkg/sdk/sdktest"
+)
+
+// uplinkLimit is Alice's send rate limit in the adaptation test: above
+// her two lower layers and audio (about 30 + 150 + 32 kbit/s nominal),
+// below her three layers (+ 500 kbit/s nominal for 640x360; the
+// synthetic picture needs about 45 + 100 + 250 kbit/s).
+const uplinkLimit = 300_000
+
+// TestSendAdaptationFollowsUplink: a rate limit on Alice's uplink makes
+// her stop her top simulcast layer, and lifting it brings the layer
+// back; Bob, receiving her, sees the resolution follow.
+func TestSendAdaptationFollowsUplink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the bandwidth estimate to fall and recover (long test)")
+	}
+	leakCheck(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	n, err := netem.New(netem.Spec{}, netem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	t.Logf("mediasoup %s", srv.MediasoupVersion)
+	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{
+		net: n, adaptation: true, video: capture.VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3},
+	})
+	bob := newFaultPeer(t, srv.URL, "bob", peerOptions{})
+	alice.join(t, ctx, "adapt")
+	bob.join(t, ctx, "adapt")
+	defer func() {
+		if t.Failed() {
+			logSendRates(t, ctx, alice)
+			logServerStats(t, ctx, alice)
+		}
+	}()
+	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w == 640 }, "640 wide", 20*time.Second)
+	time.Sleep(2 * time.Second) // let the per-second bitrate meters settle
+	logSendRates(t, ctx, alice)
+	if n := count(alice.r.snapshot(), func(sdk.ProducerAdapted) bool { return true }); n != 0 {
+		t.Fatalf("%d adaptations on an unimpaired link", n)
+	}
+
+	limit := netem.Spec{Send: netem.Impairment{Rate: uplinkLimit}}
+	n.Set(limit)
+	limited := time.Now()
+	mark := len(alice.r.snapshot())
+	down := alice.waitAdapted(t, mark, 30*time.Second, func(e sdk.ProducerAdapted) bool {
+		return e.Reason == sdk.AdaptCongestion && e.MaxSpatialLayer < 2
+	})
+	t.Logf("limit %s: top layer stopped after %s: %+v", limit, time.Since(limited).Round(time.Millisecond), down)
+	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w > 0 && w < 640 }, "below 640 wide", 15*time.Second)
+	t.Logf("bob receives alice below 640 wide %s after the limit", time.Since(limited).Round(time.Millisecond))
+	logSendRates(t, ctx, alice)
+	logServerStats(t, ctx, alice)
+
+	n.Set(netem.Spec{})
+	lifted := time.Now()
+	mark = len(alice.r.snapshot())
+	up := alice.waitAdapted(t, mark, 90*time.Second, func(e sdk.ProducerAdapted) bool {
+		return e.Reason == sdk.AdaptRecovered && e.MaxSpatialLayer == 2
+	})
+	t.Logf("limit lifted: top layer back after %s: %+v", time.Since(lifted).Round(time.Millisecond), up)
+	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w == 640 }, "640 wide again", 15*time.Second)
+	t.Logf("bob receives alice 640 wide again %s after the lift", time.Since(lifted).Round(time.Millisecond))
+	logServerStats(t, ctx, alice)
+	t.Logf("netem: %+v", n.Stats())
+}
+
+// waitAdapted waits for a producer.adapted event after the first mark
+// events that satisfies pred.
+func (p *faultPeer) waitAdapted(t *testing.T, mark int, d time.Duration, pred func(sdk.ProducerAdapted) bool) sdk.ProducerAdapted {
+	t.Helper()
+	var got sdk.ProducerAdapted
+	p.r.waitFor(t, "producer.adapted", d, func(evs []sdk.Event) bool {
+		for _, e := range evs[min(mark, len(evs)):] {
+			if a, ok := e.(sdk.ProducerAdapted); ok && pred(a) {
+				got = a
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// waitResolution polls p's decoded width of from's video until ok.
+func (p *faultPeer) waitResolution(t *testing.T, ctx context.Context, from string, ok func(int) bool, what string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	last := -1
+	for time.Now().Before(deadline) {
+		for _, w := range p.videoCounter(ctx, from, func(c sdk.ConsumerStats) uint64 { return uint64(c.Width) }) {
+			last = int(w)
+			if ok(last) {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, _ := p.c.Stats(ctx)
+	t.Fatalf("%s: video of %s not %s within %s (last width %d); consumers %+v", p.name, from, what, d, last, st.Consumers)
+}
+
+func logSendRates(t *testing.T, ctx context.Context, p *faultPeer) {
+	t.Helper()
+	st, err := p.c.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range st.Producers {
+		for _, l := range pr.Layers {
+			t.Logf("%s %s layer %q: %.0f bit/s", p.name, pr.Kind, l.RID, l.BitrateBps)
+		}
+	}
+}
+
+func logServerStats(t *testing.T, ctx context.Context, p *faultPeer) {
+	t.Helper()
+	st, err := p.c.ServerProducerStats(ctx, "video")
+	if err != nil {
+		t.Logf("server producer stats: %v", err)
+		return
+	}
+	for _, s := range st {
+		t.Logf("server: %s video ssrc %d rid %q: %.0f bit/s, score %d", p.name, s.SSRC, s.RID, s.Bitrate, s.Score)
+	}
+}
