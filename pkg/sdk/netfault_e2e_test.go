@@ -110,22 +110,6 @@ func decodedSince(now, before map[string]uint64) bool {
 	return false
 }
 
-// waitDecoding polls every 50 ms until p decodes a new frame of from's
-// video and returns how long that took, or fails after limit.
-func (p *faultPeer) waitDecoding(t *testing.T, ctx context.Context, from string, limit time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	before := p.frames(ctx, from)
-	for time.Since(start) < limit {
-		if decodedSince(p.frames(ctx, from), before) {
-			return time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s decoded no video of %s within %s; events: %s", p.name, from, limit, describe(p.r.snapshot()))
-	return 0
-}
-
 // waitFlowing waits until p has decoded at least n frames of from's video.
 func (p *faultPeer) waitFlowing(t *testing.T, ctx context.Context, from string, n uint64) {
 	t.Helper()
