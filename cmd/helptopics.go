@@ -51,7 +51,7 @@ producer.created, producer.paused, producer.resumed, producer.closed,
 consumer.created, consumer.paused, consumer.resumed, consumer.closed,
 consumer.media (first RTP packet of a consumer), consumer.layers,
 consumer.adapted, data.message (with --data: peerId, label, text, size), active_speaker,
-transport.state, transport.recovered, reconnected, stats, error, control, expect.passed,
+transport.state, transport.recovered, producer.adapted, reconnected, stats, error, control, expect.passed,
 expect.failed, left (always last; carries the exit code).
 
   control        a control command changed the session (callctl mute, unmute,

@@ -104,7 +104,7 @@ func TestEventTypesDocumented(t *testing.T) {
 		sdk.ProducerCreated{}, sdk.ProducerPaused{}, sdk.ProducerResumed{}, sdk.ProducerClosed{},
 		sdk.ConsumerCreated{}, sdk.ConsumerPaused{}, sdk.ConsumerResumed{}, sdk.ConsumerClosed{},
 		sdk.ConsumerMedia{}, sdk.ConsumerLayersChanged{}, sdk.ActiveSpeaker{}, sdk.TransportStateChanged{},
-		sdk.ErrorEvent{}, sdk.Reconnected{}, sdk.ConsumerAdapted{}, sdk.DataMessage{}, sdk.TransportRecovered{},
+		sdk.ErrorEvent{}, sdk.Reconnected{}, sdk.ConsumerAdapted{}, sdk.DataMessage{}, sdk.TransportRecovered{}, sdk.ProducerAdapted{},
 	} {
 		types = append(types, ev.Type())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	msc "github.com/callctl/callctl/pkg/mediasoupclient"
 	"github.com/callctl/callctl/pkg/sdk/internal/demo"
@@ -39,6 +40,7 @@ type call struct {
 	rc            *reconnect.Machine
 	lostReason    string       // what was lost (signaling, send transport…)
 	pendingRejoin *Reconnected // rejoined, waiting for media to flow
+	outageSince   time.Time    // when media stopped, for a loss that followed an ICE outage
 	lastErr       error        // why the last attempt failed
 
 	ctx    context.Context // ends with the call; owns media goroutines

@@ -31,7 +31,9 @@
 // join.go (the join sequence and transports), producers.go, consumers.go,
 // layers.go, notifications.go (participants and consumer state),
 // datachannels.go, reconnect.go (driving internal/reconnect's pure policy),
-// stats.go, adaptive.go, store.go, emitter.go, events.go.
+// icerestart.go (media-path recovery without a rejoin), servers.go
+// (rendezvous load balancing), bwe.go (send-side adaptation), stats.go,
+// adaptive.go, store.go, emitter.go, events.go.
 //
 // # Concurrency
 //

@@ -156,6 +156,10 @@ func (cl *call) rejoinComplete() {
 		return
 	}
 	cl.pendingRejoin = nil
-	r.DowntimeMillis = cl.rc.Downtime().Milliseconds()
+	down := cl.rc.Downtime()
+	if !cl.outageSince.IsZero() {
+		down = max(down, time.Since(cl.outageSince))
+	}
+	r.DowntimeMillis = down.Milliseconds()
 	cl.emit(*r)
 }

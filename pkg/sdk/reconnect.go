@@ -60,6 +60,14 @@ func (cl *call) lost(op string, err error) {
 	cl.log.Warn("call lost, reconnecting", "op", op, "err", err)
 	cl.emit(errorEvent(op, err, false))
 	cl.lostReason, cl.lastErr = op, err
+	cl.outageSince = time.Time{}
+	if s := cl.sess; s != nil { // media may have stopped well before the loss
+		for _, o := range s.outages {
+			if cl.outageSince.IsZero() || o.since.Before(cl.outageSince) {
+				cl.outageSince = o.since
+			}
+		}
+	}
 	cl.teardownMedia(ReasonReconnecting)
 	cl.setStatus(StatusReconnecting, err.Error())
 	cl.schedule(action.Delay)
