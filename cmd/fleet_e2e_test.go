@@ -330,18 +330,27 @@ func TestFleetSurvivesTransportFailure(t *testing.T) {
 	waitFleet(t, f, 10*time.Second, "bot-p1's video still arrives while bot-p0 is cut off", func() bool {
 		return counter("bot-p1", "packetsReceived") > during+30
 	})
-	// A destroyed socket cannot be ICE-restarted back to life: the client
-	// keeps restarting ICE for up to a minute (a network cut would heal),
-	// then rejoins with new transports.
-	waitFleet(t, f, 120*time.Second, "bot-p0 rejoins", func() bool { return len(fleetEvents(f, "bot-p0", "reconnected")) == 1 })
-	waitFleet(t, f, 20*time.Second, "bot-p0 decoded again", func() bool { return framesOf("bot-p0") > 0 && counter("bot-p0", "packetsReceived") > 30 })
-	waitFleet(t, f, 10*time.Second, "fleet.stats counts the rejoin", func() bool {
+	// The client restarts ICE while signaling is up (the restart gathers a
+	// new socket) and rejoins only if that fails for a minute: either way
+	// bot-p0 recovers, and its media flows again.
+	recovered := func() (restarted, rejoined bool) {
+		return len(fleetEvents(f, "bot-p0", "transport.recovered")) > 0, len(fleetEvents(f, "bot-p0", "reconnected")) == 1
+	}
+	waitFleet(t, f, 120*time.Second, "bot-p0 recovers", func() bool { a, b := recovered(); return a || b })
+	before := counter("bot-p0", "packetsReceived")
+	waitFleet(t, f, 20*time.Second, "bot-p0's media flowing again", func() bool { return counter("bot-p0", "packetsReceived") > before+30 })
+	_, rejoined := recovered()
+	waitFleet(t, f, 10*time.Second, "fleet.stats counts the participants (and a rejoin, if there was one)", func() bool {
 		sts := fleetEvents(f, "", "fleet.stats")
 		if len(sts) == 0 {
 			return false
 		}
 		p := sts[len(sts)-1]["participants"].(map[string]any)
-		return p["rejoined"] == float64(1) && p["joined"] == float64(3) && p["failed"] == float64(0)
+		want := 0.0
+		if rejoined {
+			want = 1
+		}
+		return p["rejoined"] == want && p["joined"] == float64(3) && p["failed"] == float64(0)
 	})
 	if l := ctlOK(t, "leave", "--session", "ft"); l["left"] != true {
 		t.Errorf("leave: %v", l)
