@@ -70,18 +70,7 @@ func launchNode(node string, args []string) (*Server, error) {
 func StartJSONApp(tb testing.TB) *Server {
 	tb.Helper()
 	s, err := launchJSONApp()
-	if errors.Is(err, ErrUnavailable) && os.Getenv(RequireServerEnv) != "1" {
-		tb.Skip(err)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Errorf("jsonapp did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
-		}
-	})
-	return s
+	return started(tb, "jsonapp", s, err)
 }
 
 func launchJSONApp() (*Server, error) {

@@ -122,6 +122,13 @@ var ErrUnavailable = errors.New("reference server not installed (run `make serve
 func StartServer(tb testing.TB, opts ServerOptions) *Server {
 	tb.Helper()
 	s, err := Launch(opts)
+	return started(tb, "reference server", s, err)
+}
+
+// started skips (server not installed, unless CALLCTL_REQUIRE_SERVER=1)
+// or fails the test on err, and otherwise stops s when the test ends.
+func started(tb testing.TB, what string, s *Server, err error) *Server {
+	tb.Helper()
 	if errors.Is(err, ErrUnavailable) && os.Getenv(RequireServerEnv) != "1" {
 		tb.Skip(err)
 	}
@@ -130,7 +137,7 @@ func StartServer(tb testing.TB, opts ServerOptions) *Server {
 	}
 	tb.Cleanup(func() {
 		if err := s.Stop(); err != nil {
-			tb.Errorf("reference server did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
+			tb.Errorf("%s did not exit cleanly on SIGTERM: %v\nstderr:\n%s", what, err, s.Stderr())
 		}
 	})
 	return s
