@@ -54,10 +54,8 @@ type fleetSession struct {
 	out *printer
 	ctl *fleetControl
 
-	sigs       chan os.Signal
-	leaveReqs  chan leaveRequest
-	done       chan struct{}
-	wg         sync.WaitGroup
+	sigs chan os.Signal
+	leaveQueue
 	stopWatch  context.CancelFunc
 	finishOnce sync.Once
 
@@ -68,7 +66,7 @@ type fleetSession struct {
 func runFleet(ctx context.Context, io IO, log *slog.Logger, o *fleetOptions) error {
 	s := &fleetSession{
 		o: o, io: io, log: log, started: time.Now(), exit: os.Exit,
-		sigs: make(chan os.Signal, 2), leaveReqs: make(chan leaveRequest, 8), done: make(chan struct{}),
+		sigs: make(chan os.Signal, 2), leaveQueue: newLeaveQueue(8),
 		stopWatch: func() {},
 	}
 	if err := s.start(ctx); err != nil {
@@ -155,26 +153,6 @@ func (s *fleetSession) onEvent(ev fleet.Event) {
 		data = leftData{Reason: l.Reason, Error: l.Error, ExitCode: code}
 	}
 	_ = s.out.participantEvent(ev.Participant, ev.Type, data)
-}
-
-func (s *fleetSession) request(req leaveRequest) {
-	select {
-	case s.leaveReqs <- req:
-	default:
-	}
-}
-
-// forward turns the first receive from ch into a leave request.
-func (s *fleetSession) forward(ch <-chan struct{}, reqFor func() leaveRequest) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-ch:
-			s.request(reqFor())
-		case <-s.done:
-		}
-	}()
 }
 
 // watchTriggers turns signals, the control socket's leave and a closed

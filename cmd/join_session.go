@@ -50,10 +50,8 @@ type joinSession struct {
 	ctl      *controlHandler
 	pumpDone chan sdk.Left // the call's Left, once its events are all out
 
-	sigs       chan os.Signal
-	leaveReqs  chan leaveRequest
-	done       chan struct{} // closed by close: the watchers return
-	wg         sync.WaitGroup
+	sigs chan os.Signal
+	leaveQueue
 	stopWatch  context.CancelFunc
 	finishOnce sync.Once
 }
@@ -61,11 +59,10 @@ type joinSession struct {
 func newJoinSession(o *joinOptions, io IO, log *slog.Logger) *joinSession {
 	return &joinSession{
 		o: o, io: io, log: log, started: time.Now(), exit: os.Exit,
-		pumpDone:  make(chan sdk.Left, 1),
-		sigs:      make(chan os.Signal, 2),
-		leaveReqs: make(chan leaveRequest, 4),
-		done:      make(chan struct{}),
-		stopWatch: func() {},
+		pumpDone:   make(chan sdk.Left, 1),
+		sigs:       make(chan os.Signal, 2),
+		leaveQueue: newLeaveQueue(4),
+		stopWatch:  func() {},
 	}
 }
 

@@ -4,28 +4,42 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
+// leaveQueue is what every leave trigger of a session (join or fleet)
+// feeds: one buffered channel whose first request decides, and the
+// watcher goroutines, which return when done is closed.
+type leaveQueue struct {
+	leaveReqs chan leaveRequest
+	done      chan struct{} // closed by the session's close: the watchers return
+	wg        sync.WaitGroup
+}
+
+func newLeaveQueue(size int) leaveQueue {
+	return leaveQueue{leaveReqs: make(chan leaveRequest, size), done: make(chan struct{})}
+}
+
 // request queues a leave request without blocking: the first one
 // received decides; when the queue is full, later ones are dropped.
-func (s *joinSession) request(req leaveRequest) {
+func (q *leaveQueue) request(req leaveRequest) {
 	select {
-	case s.leaveReqs <- req:
+	case q.leaveReqs <- req:
 	default:
 	}
 }
 
 // forward turns the first receive from ch into the leave request reqFor
 // returns, until the session closes.
-func (s *joinSession) forward(ch <-chan struct{}, reqFor func() leaveRequest) {
-	s.wg.Add(1)
+func (q *leaveQueue) forward(ch <-chan struct{}, reqFor func() leaveRequest) {
+	q.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer q.wg.Done()
 		select {
 		case <-ch:
-			s.request(reqFor())
-		case <-s.done:
+			q.request(reqFor())
+		case <-q.done:
 		}
 	}()
 }

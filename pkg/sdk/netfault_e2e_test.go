@@ -145,9 +145,18 @@ func setupCut(t *testing.T, ctx context.Context, n *netem.Net) (alice, bob *faul
 func cut(t *testing.T, ctx context.Context, n *netem.Net, bob *faultPeer, d time.Duration) {
 	t.Helper()
 	n.Cut(true)
-	time.Sleep(time.Second) // frames in flight drain
+	start := time.Now()
+	// Frames already in flight drain: wait until Bob's count stands still.
 	during := bob.frames(ctx, "alice")
-	time.Sleep(d - time.Second) // the fault itself, not a synchronisation
+	for deadline := start.Add(d / 2); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		now := bob.frames(ctx, "alice")
+		if !decodedSince(now, during) {
+			break
+		}
+		during = now
+	}
+	time.Sleep(d - time.Since(start)) // the rest of the fault itself, not a synchronisation
 	if decodedSince(bob.frames(ctx, "alice"), during) {
 		t.Fatal("Bob kept decoding Alice's video through the cut")
 	}
