@@ -12,6 +12,9 @@ type videoEncoder interface {
 	// encode encodes img; with keyFrame set the result is a key frame. An
 	// empty result means the encoder dropped the frame.
 	encode(img *image.YCbCr, keyFrame bool) ([]byte, error)
+	// setBitrate changes the target bitrate (bits per second) from the
+	// next frame on; called on the encoding goroutine.
+	setBitrate(bps int) error
 	// isKeyFrame reports whether an encoded frame is a key frame.
 	isKeyFrame(frame []byte) bool
 	close() error

@@ -102,6 +102,18 @@ static void h264enc_copy(h264enc *e, unsigned char *dst) {
 	}
 }
 
+// h264enc_set_bitrate changes the target (and cap) bitrate of a running
+// encoder, in bits per second.
+static int h264enc_set_bitrate(h264enc *e, int bitrate) {
+	SBitrateInfo b;
+	memset(&b, 0, sizeof b);
+	b.iLayer = SPATIAL_LAYER_ALL;
+	b.iBitrate = bitrate;
+	int rv = (*e->enc)->SetOption(e->enc, ENCODER_OPTION_MAX_BITRATE, &b);
+	if (rv != 0) return rv;
+	return (*e->enc)->SetOption(e->enc, ENCODER_OPTION_BITRATE, &b);
+}
+
 static void h264enc_free(h264enc *e) {
 	(*e->enc)->Uninitialize(e->enc);
 	WelsDestroySVCEncoder(e->enc);
@@ -182,6 +194,14 @@ func (e *h264Encoder) encode(img *image.YCbCr, keyFrame bool) ([]byte, error) {
 }
 
 // isKeyFrame reports whether an access unit holds an IDR slice.
+// setBitrate changes the target bitrate; on the encoding goroutine only.
+func (e *h264Encoder) setBitrate(bps int) error {
+	if rv := C.h264enc_set_bitrate(e.e, C.int(bps)); rv != 0 {
+		return fmt.Errorf("capture: h264 set bitrate %d: openh264 error %d", bps, int(rv))
+	}
+	return nil
+}
+
 func (e *h264Encoder) isKeyFrame(frame []byte) bool { return isH264KeyFrame(frame) }
 
 func (e *h264Encoder) close() error {

@@ -52,12 +52,25 @@ const layerQueue = 2
 type videoLayer struct {
 	info  sdk.LayerInfo
 	track *webrtc.TrackLocalStaticSample
+	codec string
+	cfg   videoEncoderConfig
 	enc   videoEncoder
 	out   trackWriter
 	stats layerCounters
 
 	keyFrameRequested atomic.Bool
 	paused            *atomic.Bool // the source's
+	// stopped: send adaptation took the layer off (SetLayerActive); its
+	// frames are neither queued nor encoded.
+	stopped atomic.Bool
+	// bitrate: a new target bitrate for the encoder, 0 when none is
+	// pending; applied on the encoding goroutine.
+	bitrate atomic.Int64
+	// renew: the layer resumes after a stop, with a new encoder. The old
+	// one's rate control would take the whole pause as the next frame's
+	// duration (libvpx budgets bitrate × duration) and send a huge key
+	// frame into a link that was just congested.
+	renew atomic.Bool
 
 	// Hand-off between the pacing goroutine and the layer's encoding
 	// goroutine: the pacer takes a buffer from free, swaps it for the frame
@@ -128,19 +141,22 @@ func (s *VideoSource) newLayer(i, width, height, keyFrameEvery int) (*videoLayer
 	if err != nil {
 		return nil, fmt.Errorf("capture: video track: %w", err)
 	}
-	enc, err := newVideoEncoder(s.opts.Codec, videoEncoderConfig{
+	cfg := videoEncoderConfig{
 		width:         width,
 		height:        height,
 		fps:           s.opts.FPS,
 		bitrate:       bitrate,
 		keyFrameEvery: keyFrameEvery,
-	})
+	}
+	enc, err := newVideoEncoder(s.opts.Codec, cfg)
 	if err != nil {
 		return nil, err
 	}
 	l := &videoLayer{
 		info:   sdk.LayerInfo{Width: width, Height: height, MaxBitrate: bitrate},
 		track:  track,
+		codec:  s.opts.Codec,
+		cfg:    cfg,
 		enc:    enc,
 		paused: &s.paused,
 		free:   make(chan *image.YCbCr, layerQueue),
@@ -203,6 +219,47 @@ func (s *VideoSource) RequestKeyFrame(layer int) {
 	}
 }
 
+// renewEncoder replaces the layer's encoder by a new one with the same
+// settings; on failure the old one stays.
+func (l *videoLayer) renewEncoder() {
+	enc, err := newVideoEncoder(l.codec, l.cfg)
+	if err != nil {
+		l.stats.encodeErrors.Add(1)
+		return
+	}
+	_ = l.enc.close()
+	l.enc = enc
+}
+
+// SetLayerActive stops (false) or resumes (true) encoding one layer, for
+// send-side adaptation: a stopped layer costs neither encoding nor
+// sending. A resumed layer starts with a key frame. Requests for a layer
+// that does not exist are ignored.
+func (s *VideoSource) SetLayerActive(layer int, active bool) {
+	if layer < 0 || layer >= len(s.layers) {
+		return
+	}
+	l := s.layers[layer]
+	if active && l.stopped.Load() {
+		l.renew.Store(true) // a new encoder starts with a key frame
+	}
+	l.stopped.Store(!active)
+}
+
+// SetLayerBitrate changes one layer's target bitrate (bits per second)
+// from its next frame on; 0 or less restores the layer's nominal bitrate
+// (Layers). Requests for a layer that does not exist are ignored.
+func (s *VideoSource) SetLayerBitrate(layer, bps int) {
+	if layer < 0 || layer >= len(s.layers) {
+		return
+	}
+	l := s.layers[layer]
+	if bps <= 0 {
+		bps = l.info.MaxBitrate
+	}
+	l.bitrate.Store(int64(bps))
+}
+
 // SetPaused stops (true) or resumes (false) the source. While paused
 // nothing is rendered, encoded or written (only a frame already being
 // encoded is still written); the first frame after a pause is a key frame on
@@ -256,6 +313,9 @@ func (s *VideoSource) tick(slot, missed int64) {
 
 	wanted := false
 	for i, l := range s.layers {
+		if l.stopped.Load() {
+			continue
+		}
 		l.stats.framesDropped.Add(uint64(missed))
 		select {
 		case s.spare[i] = <-l.free:
@@ -290,9 +350,9 @@ func (l *videoLayer) encodeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case job := <-l.jobs:
-			if l.paused.Load() {
-				// Paused while queued: skip it, and restart the stream
-				// with a key frame since receivers miss this one.
+			if l.paused.Load() || l.stopped.Load() {
+				// Paused or stopped while queued: skip it, and restart the
+				// stream with a key frame since receivers miss this one.
 				l.keyFrameRequested.Store(true)
 			} else {
 				l.encode(job)
@@ -303,6 +363,14 @@ func (l *videoLayer) encodeLoop(ctx context.Context) {
 }
 
 func (l *videoLayer) encode(job videoJob) {
+	if l.renew.Swap(false) {
+		l.renewEncoder()
+	}
+	if bps := l.bitrate.Swap(0); bps > 0 {
+		if err := l.enc.setBitrate(int(bps)); err != nil {
+			l.stats.encodeErrors.Add(1)
+		}
+	}
 	keyFrame := l.keyFrameRequested.Swap(false)
 	data, err := l.enc.encode(job.frame, keyFrame)
 	if err != nil || len(data) == 0 {

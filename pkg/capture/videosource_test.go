@@ -310,3 +310,57 @@ func TestSourcesStopWithoutLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVideoLayerControl: send adaptation's controls. A stopped layer is
+// not encoded while the others go on, and restarts with a key frame; a
+// lowered bitrate shrinks the layer's frames.
+func TestVideoLayerControl(t *testing.T) {
+	for _, codec := range []string{CodecVP8, CodecH264} {
+		t.Run(codec, func(t *testing.T) {
+			s := mustVideo(t, VideoOptions{Codec: codec, Width: 640, Height: 360, FPS: 30, Layers: 3, KeyFrameInterval: time.Hour})
+			recs := recordVideo(s)
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 10*time.Second, "10 frames on the top layer", func() bool { return len(recs[2].frames()) >= 10 })
+
+			s.SetLayerActive(2, false)
+			s.SetLayerActive(7, false) // ignored
+			stopped := s.Stats().Layers
+			waitFor(t, 10*time.Second, "30 more frames on layer 0", func() bool {
+				return s.Stats().Layers[0].FramesEncoded >= stopped[0].FramesEncoded+30
+			})
+			if n := s.Stats().Layers[2].FramesEncoded - stopped[2].FramesEncoded; n > 1 {
+				t.Errorf("the stopped layer encoded %d frames", n)
+			}
+			s.SetLayerActive(2, true)
+			waitFor(t, 10*time.Second, "a key frame on the resumed layer", func() bool { return s.Stats().Layers[2].KeyFrames >= 2 })
+
+			// Bytes per frame of layer 1 before and after its bitrate is cut
+			// to an eighth (frames counted, not time: rate control works per
+			// frame, and a loaded machine only makes frames fewer).
+			base := len(recs[1].frames())
+			waitFor(t, 10*time.Second, "30 frames on layer 1", func() bool { return len(recs[1].frames()) >= base+30 })
+			s.SetLayerBitrate(1, s.Layers()[1].MaxBitrate/8)
+			cut := len(recs[1].frames())
+			waitFor(t, 20*time.Second, "60 frames after the cut", func() bool { return len(recs[1].frames()) >= cut+60 })
+			frames := recs[1].frames()
+			before, after := meanSize(frames[base:base+30]), meanSize(frames[cut+30:cut+60])
+			t.Logf("layer 1: %d bytes per frame before, %d after the bitrate cut to 1/8", before, after)
+			if after*2 > before {
+				t.Errorf("frames shrank only from %d to %d bytes after the bitrate cut", before, after)
+			}
+			if e := s.Stats().Layers[1].EncodeErrors; e != 0 {
+				t.Errorf("%d encode errors", e)
+			}
+		})
+	}
+}
+
+func meanSize(frames []recordedSample) int {
+	n := 0
+	for _, f := range frames {
+		n += len(f.data)
+	}
+	return n / max(1, len(frames))
+}

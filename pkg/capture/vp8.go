@@ -32,6 +32,8 @@ const vpxAssumedFPS = 30
 type vp8Encoder struct {
 	rc     codec.ReadCloser
 	kf     codec.KeyFrameController
+	br     codec.BitRateController
+	fps    int
 	cur    *image.YCbCr // the frame being encoded, handed to rc's reader
 	timing vpxTiming
 }
@@ -70,11 +72,12 @@ func newVP8Encoder(cfg videoEncoderConfig) (*vp8Encoder, error) {
 		return nil, fmt.Errorf("capture: vp8 encoder %dx%d: %w", cfg.width, cfg.height, err)
 	}
 	kf, ok := rc.Controller().(codec.KeyFrameController)
-	if !ok {
+	br, ok2 := rc.Controller().(codec.BitRateController)
+	if !ok || !ok2 {
 		_ = rc.Close()
-		return nil, fmt.Errorf("capture: vp8 encoder cannot force key frames")
+		return nil, fmt.Errorf("capture: vp8 encoder cannot force key frames or change its bitrate")
 	}
-	e.rc, e.kf, e.timing = rc, kf, newVPXTiming()
+	e.rc, e.kf, e.br, e.fps, e.timing = rc, kf, br, cfg.fps, newVPXTiming()
 	return e, nil
 }
 
@@ -96,6 +99,12 @@ func (e *vp8Encoder) encode(img *image.YCbCr, keyFrame bool) ([]byte, error) {
 	}
 	release()
 	return b, nil
+}
+
+// setBitrate changes the target bitrate (applied from the next frame),
+// scaled like the initial one (vpxAssumedFPS).
+func (e *vp8Encoder) setBitrate(bps int) error {
+	return e.br.SetBitRate(bps * vpxAssumedFPS / e.fps)
 }
 
 // isKeyFrame reads the VP8 frame tag: bit 0 of the first byte is 0 on key

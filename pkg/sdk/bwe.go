@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -10,10 +11,13 @@ import (
 // uplink from the server's transport-wide congestion control feedback;
 // a simulcast video whose encodings do not fit in the estimate (minus
 // what the other producers send) stops its top layers while the link
-// shows congestion, and resumes them, one at a time, once it is calm. The encoders keep
-// running (their bitrates are fixed): a stopped layer's RTP is dropped
-// before pion sends it (msc.Producer.SetMaxSpatialLayer), and the
-// server's consumers switch to the layers that still arrive.
+// shows congestion, and resumes them, one at a time, once it is calm. A
+// stopped layer's RTP is dropped before pion sends it
+// (msc.Producer.SetMaxSpatialLayer), and the server's consumers switch to
+// the layers that still arrive. A source that encodes live
+// (EncoderControl) also stops encoding the stopped layers and lowers the
+// bitrate of the highest layer still sent when even that does not fit
+// (adaptBitrates); recovery restores the nominal bitrates.
 //
 // pion's GCC has no probing: it never estimates much above what is sent,
 // so with a layer stopped it cannot tell that the link recovered.
@@ -50,6 +54,43 @@ type ProducerAdapted struct {
 	BudgetBps       int    `json:"budgetBps"`   // what of it is left for this producer
 	NeededBps       int    `json:"neededBps"`   // what the layers now sent need
 	Reason          string `json:"reason"`
+	// BitratesBps are the encoders' target bitrates now, low to high (0
+	// for a stopped layer), when the source encodes live.
+	BitratesBps []int `json:"bitratesBps,omitempty"`
+}
+
+// EncoderControl is implemented by live video sources whose encoders
+// send-side adaptation can act on (capture.VideoSource).
+type EncoderControl interface {
+	// SetLayerActive stops or resumes encoding one layer.
+	SetLayerActive(layer int, active bool)
+	// SetLayerBitrate sets one layer's target bitrate; 0 restores its
+	// nominal one.
+	SetLayerBitrate(layer, bps int)
+}
+
+// adaptMinBitrate is the share of its nominal bitrate below which the
+// highest layer sent is not squeezed (a starved encoder only smears).
+const adaptMinBitrate = 0.5
+
+// adaptBitrates returns the encoders' target bitrates when layers
+// 0..top are sent within budget (bits/s, overhead included): nominal
+// ones when they fit, else the top layer is lowered to what is left, to
+// no less than adaptMinBitrate of its nominal rate; stopped layers get 0.
+// It is pure.
+func adaptBitrates(nominal []int, top, budget int) []int {
+	out := make([]int, len(nominal))
+	lower := 0
+	for i := 0; i < top && i < len(nominal); i++ {
+		out[i] = nominal[i]
+		lower += nominal[i]
+	}
+	if top < 0 || top >= len(nominal) {
+		return out
+	}
+	left := int(float64(budget)/adaptOverhead) - lower
+	out[top] = max(min(nominal[top], left), int(float64(nominal[top])*adaptMinBitrate))
+	return out
 }
 
 func (ProducerAdapted) Type() string { return "producer.adapted" }
@@ -238,12 +279,42 @@ func (cl *call) adaptSend(pr *producer, now time.Time) {
 		reason = AdaptRecovered
 		pr.source.RequestKeyFrame(layer) // receivers switching up need one
 	}
+	bitrates := cl.controlEncoders(pr, layer, budget, reason)
 	cl.log.Info("send adaptation", "producer", pr.id(), "maxSpatialLayer", layer, "estimateBps", est.TargetBps,
 		"budgetBps", budget, "reason", reason, "delayBps", est.DelayBps, "lossBps", est.LossBps, "loss", est.Loss)
 	cl.emit(ProducerAdapted{
 		ProducerID: pr.id(), Kind: pr.kind(), MaxSpatialLayer: layer, Layers: len(a.needs),
 		EstimateBps: est.TargetBps, BudgetBps: budget, NeededBps: a.needs[layer], Reason: reason,
+		BitratesBps: bitrates,
 	})
+}
+
+// controlEncoders applies a layer change to a live source's encoders:
+// layers above top stop encoding, and the top layer's bitrate fits the
+// budget on congestion (nominal again on recovery). It returns the
+// bitrates set, nil when the source has no encoders to control (clips,
+// fleets' shared sources).
+func (cl *call) controlEncoders(pr *producer, top, budget int, reason string) []int {
+	ec, ok := pr.source.(EncoderControl)
+	ls, ok2 := pr.source.(LayeredSource)
+	if !ok || !ok2 {
+		return nil
+	}
+	nominal := make([]int, 0, 3)
+	for _, l := range ls.Layers() {
+		nominal = append(nominal, l.MaxBitrate)
+	}
+	if reason == AdaptRecovered {
+		budget = math.MaxInt32 // nominal rates: the estimate lags what is not sent
+	}
+	rates := adaptBitrates(nominal, top, budget)
+	for i, r := range rates {
+		ec.SetLayerActive(i, i <= top)
+		if i <= top {
+			ec.SetLayerBitrate(i, r)
+		}
+	}
+	return rates
 }
 
 // measureLayers feeds the layers' measured bitrates (sampled once a

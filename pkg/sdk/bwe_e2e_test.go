@@ -61,6 +61,10 @@ func TestSendAdaptationFollowsUplink(t *testing.T) {
 		return e.Reason == sdk.AdaptCongestion && e.MaxSpatialLayer < 2
 	})
 	t.Logf("limit %s: top layer stopped after %s: %+v", limit, time.Since(limited).Round(time.Millisecond), down)
+	if len(down.BitratesBps) != 3 || down.BitratesBps[2] != 0 || down.BitratesBps[down.MaxSpatialLayer] <= 0 {
+		t.Errorf("encoder bitrates after the drop: %v, want the stopped layers at 0 and the top one sent > 0", down.BitratesBps)
+	}
+	alice.waitLayerIdle(t, 2, 20*time.Second)
 	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w > 0 && w < 640 }, "below 640 wide", 15*time.Second)
 	t.Logf("bob receives alice below 640 wide %s after the limit", time.Since(limited).Round(time.Millisecond))
 	logSendRates(t, ctx, alice)
@@ -82,10 +86,39 @@ func TestSendAdaptationFollowsUplink(t *testing.T) {
 	t.Logf("netem: %+v", n.Stats())
 }
 
+// waitLayerIdle checks that the source no longer encodes layer: while
+// the lowest layer encodes 30 more frames, layer encodes at most one (a
+// frame already queued when it stopped).
+func (p *faultPeer) waitLayerIdle(t *testing.T, layer int, d time.Duration) {
+	t.Helper()
+	before := p.video.Stats().Layers
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		now := p.video.Stats().Layers
+		if now[0].FramesEncoded >= before[0].FramesEncoded+30 {
+			if n := now[layer].FramesEncoded - before[layer].FramesEncoded; n > 1 {
+				t.Errorf("layer %d encoded %d frames while stopped", layer, n)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the lowest layer did not encode 30 frames in %s", d)
+}
+
 // waitAdapted waits for a producer.adapted event after the first mark
 // events that satisfies pred.
 func (p *faultPeer) waitAdapted(t *testing.T, mark int, d time.Duration, pred func(sdk.ProducerAdapted) bool) sdk.ProducerAdapted {
 	t.Helper()
+	defer func() {
+		if t.Failed() {
+			for _, e := range p.r.snapshot() {
+				if a, ok := e.(sdk.ProducerAdapted); ok {
+					t.Logf("%s: %+v", p.name, a)
+				}
+			}
+		}
+	}()
 	var got sdk.ProducerAdapted
 	p.r.waitFor(t, "producer.adapted", d, func(evs []sdk.Event) bool {
 		for _, e := range evs[min(mark, len(evs)):] {

@@ -113,3 +113,30 @@ func TestSendLayersLearnMeasuredRates(t *testing.T) {
 		t.Fatalf("a stopped layer's rate changed to %.0f", a.rates[2])
 	}
 }
+
+func TestAdaptBitrates(t *testing.T) {
+	nominal := []int{150_000, 500_000, 1_200_000}
+	for _, tc := range []struct {
+		name   string
+		top    int
+		budget int
+		want   []int
+	}{
+		{"everything fits", 2, 3_000_000, []int{150_000, 500_000, 1_200_000}},
+		{"top layer squeezed", 2, int(1_500_000 * adaptOverhead), []int{150_000, 500_000, 850_000}},
+		{"squeezed no lower than half", 2, 700_000, []int{150_000, 500_000, 600_000}},
+		{"top stopped, middle fits", 1, 1_000_000, []int{150_000, 500_000, 0}},
+		{"only the lowest, squeezed", 0, int(100_000 * adaptOverhead), []int{100_000, 0, 0}},
+		{"only the lowest, floor", 0, 10_000, []int{75_000, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := adaptBitrates(nominal, tc.top, tc.budget)
+			for i := range got {
+				// integer rounding of the overhead division
+				if d := got[i] - tc.want[i]; d < -2 || d > 2 {
+					t.Fatalf("adaptBitrates(%v, %d, %d) = %v, want %v", nominal, tc.top, tc.budget, got, tc.want)
+				}
+			}
+		})
+	}
+}

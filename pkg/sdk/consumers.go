@@ -188,7 +188,12 @@ func (cl *call) openSinkTrack(c *consumer, codec webrtc.RTPCodecParameters) Trac
 		ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind,
 		MimeType: codec.MimeType, ClockRate: codec.ClockRate, Channels: codec.Channels,
 		RequestKeyFrame: func() {
-			_ = cl.q.Add(func(ctx context.Context) { cl.requestKeyFrame(ctx, id) })
+			// An RTCP PLI on the consumer's stream reaches the producer
+			// one signaling round trip and the task queue sooner than a
+			// requestConsumerKeyFrame request, which stays the fallback.
+			if err := c.c.RequestKeyFrame(); err != nil {
+				_ = cl.q.Add(func(ctx context.Context) { cl.requestKeyFrame(ctx, id) })
+			}
 		},
 		ReportError: func(err error) { cl.sinkError(c, err) },
 	})

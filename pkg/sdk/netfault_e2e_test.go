@@ -19,9 +19,10 @@ import (
 // faultPeer is a participant publishing a 320x180 VP8 picture at 15 fps
 // and a tone, decoding what it receives.
 type faultPeer struct {
-	name string
-	c    *sdk.Client
-	r    *recorder
+	name  string
+	c     *sdk.Client
+	r     *recorder
+	video *capture.VideoSource
 }
 
 type peerOptions struct {
@@ -59,7 +60,7 @@ func newFaultPeer(t *testing.T, url, name string, o peerOptions) *faultPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &faultPeer{name: name, c: c, r: record(c)}
+	return &faultPeer{name: name, c: c, r: record(c), video: video}
 }
 
 func (p *faultPeer) join(t *testing.T, ctx context.Context, room string) {
