@@ -17,6 +17,10 @@ import (
 // that line.
 func launchNode(node string, args []string) (*Server, error) {
 	s := &Server{cmd: exec.Command(node, args...), exited: make(chan struct{})}
+	// A test binary that panics or is killed skips its cleanups: the
+	// server must not outlive it (holding its ports, and any lock file
+	// descriptor the test was started with).
+	s.cmd.SysProcAttr = dieWithParent()
 	s.cmd.Stderr = lockedWriter{&s.mu, &s.stderr}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
