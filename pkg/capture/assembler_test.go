@@ -11,15 +11,17 @@ import (
 
 // asmHarness drives a frameAssembler over VP8 payloads on a fake clock.
 type asmHarness struct {
-	t   *testing.T
-	a   *frameAssembler
-	now time.Time
-	out []assembledFrame
+	t    *testing.T
+	a    *frameAssembler
+	now  time.Time
+	out  []assembledFrame
+	keys map[int]bool // frames that are key frames
 }
 
 func newAsmHarness(t *testing.T) *asmHarness {
-	h := &asmHarness{t: t, now: time.Unix(0, 0)}
-	h.a = newFrameAssembler(func() rtp.Depacketizer { return &codecs.VP8Packet{} }, 90000, func() time.Time { return h.now })
+	h := &asmHarness{t: t, now: time.Unix(0, 0), keys: map[int]bool{}}
+	isKey := func(frame []byte) bool { return len(frame) > 0 && h.keys[int(frame[0]>>4)] }
+	h.a = newFrameAssembler(func() rtp.Depacketizer { return &codecs.VP8Packet{} }, isKey, 90000, func() time.Time { return h.now })
 	return h
 }
 
@@ -83,6 +85,25 @@ func TestAssemblerGivesUpAndResyncsAtFrameStart(t *testing.T) {
 	if len(h.out) != 3 {
 		t.Errorf("a late packet produced a frame")
 	}
+}
+
+func TestAssemblerSkipsAHoleForACompleteKeyFrame(t *testing.T) {
+	h := newAsmHarness(t)
+	h.keys[5] = true
+	h.pkt(10, 0, 0, 1)
+	h.pkt(11, 1, 0, 2) // frame 1 loses seq 12, then a cut: 13-19 lost
+	h.pkt(20, 4, 0, 1) // not a key frame: waits behind the hole
+	h.expect([]byte{0x00})
+	h.pkt(22, 5, 1, 2) // the key frame's head is missing yet
+	h.expect([]byte{0x00})
+	h.pkt(21, 5, 0, 2) // complete key frame: emitted at once, clock unmoved
+	h.expect([]byte{0x00}, []byte{0x50, 0x51})
+	if !h.out[1].afterLoss {
+		t.Errorf("the key frame after the hole is not flagged afterLoss")
+	}
+	h.pkt(23, 6, 0, 1)
+	h.pkt(12, 1, 1, 2) // too late now
+	h.expect([]byte{0x00}, []byte{0x50, 0x51}, []byte{0x60})
 }
 
 func TestAssemblerBoundsHostileStreams(t *testing.T) {

@@ -71,7 +71,7 @@ func (s *ReceiveSink) newVideoReceiver(info sdk.TrackInfo, mime string, rec trac
 			s.fail(err)
 		}
 	}
-	v.asm = newFrameAssembler(dep, info.ClockRate, func() time.Time { return s.now() })
+	v.asm = newFrameAssembler(dep, v.keyOf, info.ClockRate, func() time.Time { return s.now() })
 	return v
 }
 
