@@ -113,6 +113,10 @@ func TestFleetJobArgs(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, p.value(t, "start-at")); err != nil {
 		t.Errorf("--start-at: %v", err)
 	}
+	d, err := time.ParseDuration(p.value(t, "duration"))
+	if dl := m.job.Spec.ActiveDeadlineSeconds; err != nil || dl == nil || time.Duration(*dl)*time.Second < 2*d {
+		t.Errorf("activeDeadlineSeconds %v, --duration %v (%v): want a deadline of at least twice the duration (the wait for --start-at comes first)", dl, d, err)
+	}
 	for _, c := range m.pod().InitContainers {
 		if _, err := parseCallctl(expandArgs(t, c)); err != nil {
 			t.Errorf("init container %s: %v", c.Name, err)
@@ -155,8 +159,9 @@ func TestFleetJobClips(t *testing.T) {
 
 // volumeAt names the volume that holds path in c ("" for none).
 func volumeAt(c corev1.Container, p string) string {
+	p = path.Clean(p)
 	for _, vm := range c.VolumeMounts {
-		if rel := strings.TrimPrefix(path.Clean(p), path.Clean(vm.MountPath)); rel == "" || strings.HasPrefix(rel, "/") {
+		if m := path.Clean(vm.MountPath); p == m || strings.HasPrefix(p, m+"/") {
 			return vm.Name
 		}
 	}
