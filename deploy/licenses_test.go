@@ -115,10 +115,10 @@ var orAnd = regexp.MustCompile(` (OR|AND) `)
 // least one alternative of an OR, is permissive (node-forge is
 // "BSD-3-Clause OR GPL-2.0": used under BSD-3-Clause).
 func isPermissive(expr string) bool {
-	expr = strings.Trim(expr, "()")
 	if permissive[expr] {
 		return true
 	}
+	expr = strings.TrimSuffix(strings.TrimPrefix(expr, "("), ")")
 	ops := orAnd.FindAllString(expr, -1)
 	terms := orAnd.Split(expr, -1)
 	if len(ops) == 0 {

@@ -87,8 +87,11 @@ func TestFleetJobIsIndexed(t *testing.T) {
 	if spec.CompletionMode == nil || *spec.CompletionMode != batchv1.IndexedCompletion {
 		t.Errorf("completionMode %v, want Indexed (it sets JOB_COMPLETION_INDEX)", spec.CompletionMode)
 	}
-	if spec.Completions == nil || spec.Parallelism == nil || *spec.Completions != *spec.Parallelism {
-		t.Fatalf("completions %v, parallelism %v: want equal, every shard running at once", spec.Completions, spec.Parallelism)
+	if spec.Completions == nil || spec.Parallelism == nil {
+		t.Fatal("want completions and parallelism set")
+	}
+	if *spec.Completions != *spec.Parallelism {
+		t.Fatalf("completions %d, parallelism %d: want equal, every shard running at once", *spec.Completions, *spec.Parallelism)
 	}
 	_, p := m.fleet(t)
 	if got := p.value(t, "shard-count"); got != strconv.Itoa(int(*spec.Completions)) {
