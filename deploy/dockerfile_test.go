@@ -326,3 +326,100 @@ func TestDockerignoreKeepsTheSources(t *testing.T) {
 		}
 	}
 }
+
+// baseImagePackages are in every Debian image, debian:bookworm-slim too.
+var baseImagePackages = []string{"libc6", "libgcc-s1"}
+
+// TestRuntimeStageCoversTheLinkedLibraries builds callctl as the image's
+// build stage does and checks that every shared library it links comes
+// from a package the runtime stage installs (or one of their direct
+// dependencies, which apt installs with them, or the base image).
+func TestRuntimeStageCoversTheLinkedLibraries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds callctl")
+	}
+	if !isDebianRelease(debianRelease) {
+		t.Skipf("not Debian %s: its package names are what the Dockerfile installs", debianRelease)
+	}
+	for _, tool := range []string{"ldd", "dpkg-query", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "callctl")
+	build := exec.Command("go", "build", "-o", bin, "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	allowed := append([]string{}, baseImagePackages...)
+	df := parseDockerfile(t)
+	for _, p := range df.stages[len(df.stages)-1].aptPackages() {
+		allowed = append(allowed, p)
+		allowed = append(allowed, packageDepends(t, p)...)
+	}
+	for _, lib := range linkedLibraries(t, bin) {
+		owner := packageOwning(t, lib)
+		if owner == "" {
+			t.Errorf("%s belongs to no package", lib)
+		} else if !slices.Contains(allowed, owner) {
+			t.Errorf("callctl links %s from %s, which the runtime stage does not install", lib, owner)
+		}
+	}
+}
+
+// packageOwning names the package that installed lib ("" for none). With
+// Debian's merged /usr, dpkg may have recorded the file under /lib or
+// /usr/lib, behind a symlink or not: every spelling is asked.
+func packageOwning(t *testing.T, lib string) string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{lib, real, strings.TrimPrefix(lib, "/usr"), strings.TrimPrefix(real, "/usr"), "/usr" + lib, "/usr" + real} {
+		if out, err := exec.Command("dpkg-query", "-S", p).Output(); err == nil {
+			owner, _, _ := strings.Cut(string(out), ":")
+			return owner
+		}
+	}
+	return ""
+}
+
+// linkedLibraries are the paths ldd resolves for bin's shared libraries.
+func linkedLibraries(t *testing.T, bin string) []string {
+	t.Helper()
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		t.Fatalf("ldd: %v", err)
+	}
+	var libs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, rest, ok := strings.Cut(line, "=> "); ok {
+			if f := strings.Fields(rest); len(f) > 0 && strings.HasPrefix(f[0], "/") {
+				libs = append(libs, f[0])
+			}
+		}
+	}
+	if len(libs) == 0 {
+		t.Fatalf("ldd lists no shared library:\n%s", out)
+	}
+	return libs
+}
+
+// packageDepends lists an installed package's direct dependencies.
+func packageDepends(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Depends}", pkg).Output()
+	if err != nil {
+		return nil // not installed here (ca-certificates may not be)
+	}
+	var deps []string
+	for _, d := range strings.Split(string(out), ",") {
+		if f := strings.Fields(strings.Split(d, "|")[0]); len(f) > 0 {
+			name, _, _ := strings.Cut(f[0], ":")
+			deps = append(deps, name)
+		}
+	}
+	return deps
+}
