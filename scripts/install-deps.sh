@@ -14,7 +14,7 @@ need_pkgs=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for p in libvpx-dev libopus-dev libopenh264-dev pkg-config gcc g++ make jq; do
+for p in $(awk '!/^#/ && NF {print $1}' scripts/deps.txt); do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 have_cmd node || need_pkgs+=(nodejs npm)
