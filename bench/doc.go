@@ -18,7 +18,7 @@
 //	fleet_bench_test.go    the entry point: loopback network namespace, setup, report files
 //	config.go              BENCH_* environment variables
 //	runner.go              scenario order, medians, ratios against Chromium
-//	scenarios.go           publishers (with a decoding monitor) and subscribers
+//	scenarios.go           publishers (with a frame-counting monitor) and subscribers
 //	chromium_scenarios.go  the viewer page: peer, receive-only, time to first frame
 //	launcher.go            fleet or join processes for a group of participants
 //	proc.go                one callctl process and its NDJSON events

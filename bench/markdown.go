@@ -88,7 +88,7 @@ func (rep *report) howMeasured(w func(string, ...any)) {
 	w("- Everything runs on 127.0.0.1 in a network namespace whose only interface is lo: the reference server (`scripts/mediasoup-server`, one mediasoup worker), the callctl participants and headless Chromium.\n")
 	w("- **CPU** is the CPU time (user + system, all threads, plus reaped children) of the measured process tree read from `/proc/<pid>/stat` at both ends of the window, divided by the window's wall time: cores kept busy. Never wall clock per operation.\n")
 	w("- **Memory** is the sum over the tree at the window's end of VmRSS (`/proc/<pid>/status`; shared pages counted once per process) and of Pss (`/proc/<pid>/smaps_rollup`; shared pages split between processes). Per participant = tree total / participants.\n")
-	w("- **Media checks**: publishers are received by a decoding callctl monitor (not measured) that asks for the lowest layer; a run counts only when every publisher's video and audio arrived there, and the monitor's decoded-frame counters give each video's frame rate over the window. Subscribers must each report a first packet of video and audio (`consumer.media`); their bytes received come from the statistics they print at leave.\n")
+	w("- **Media checks**: publishers are received by a callctl monitor (not measured) that asks for the lowest layer and reassembles frames without decoding them (decoding 50 streams would take the monitor 1.5 cores); a run counts only when every publisher's video and audio arrived there, and the monitor's complete-frame counters give each video's frame rate over the window. Subscribers must each report a first packet of video and audio (`consumer.media`); their bytes received come from the statistics they print at leave.\n")
 	w("- **Chromium baseline**: the project's viewer page (mediasoup-client) in headless Chromium (fake camera at 1280x720 sent as 3-layer simulcast plus Opus, the fake microphone), measured by the browser's whole process tree (browser, renderer, GPU/utility processes) in the same `make bench` run. Ratios are Chromium's per-participant figure divided by callctl's: how many times cheaper callctl is. Publishers are compared with the publishing+consuming page (the \"Chromium peer\"), subscribers with a receive-only page.\n")
 	w("- Server cores and machine busy cores are over the same window; the machine figure includes everything else running on it (other builds, the server, the monitor).\n\n")
 }
@@ -182,7 +182,7 @@ func (rep *report) sustainSection(w func(string, ...any)) {
 	}
 	s := rep.Sustain
 	w("## Largest sustained fleet\n\n")
-	w("Replaying publishers (3-layer clip set plus Opus) in one room, growing over sizes %v until a size fails: sustained means every publisher's video reached the decoding monitor at ≥ 95 %% of its 30 fps over the window (median of the size's runs). ", s.Tried)
+	w("Replaying publishers (3-layer clip set plus Opus) in one room, growing over sizes %v until a size fails: sustained means every publisher's video reached the monitor at ≥ 95 %% of its 30 fps over the window (median of the size's runs). ", s.Tried)
 	switch {
 	case s.MaxSize == 0:
 		w("**Not even the smallest size was sustained.**\n\n")
