@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"testing"
+	"time"
+
+	"github.com/callctl/callctl/pkg/fleet"
+)
+
+// The same command line in every pod: the index comes from
+// JOB_COMPLETION_INDEX, the totals are split, the session names the shard.
+func TestFleetShardFlags(t *testing.T) {
+	t.Setenv(jobIndexEnv, "2")
+	code, o, stderr := runFleetRecorded(t, "--server", "ws://127.0.0.1:4443", "--rooms", "2", "--publishers", "6", "--subscribers", "3",
+		"--shard-count", "3", "--metrics-addr", "127.0.0.1:0", "--metrics-push", "http://127.0.0.1:9091", "--start-at", "2030-01-02T03:04:05Z")
+	if code != 0 || o == nil {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if o.session != "fleet-bot-shard2" || *o.fleetShard() != (fleet.Shard{Index: 2, Count: 3}) {
+		t.Errorf("session %q, shard %+v", o.session, o.fleetShard())
+	}
+	if !o.shard.at.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("start at %v", o.shard.at)
+	}
+	ms, err := fleet.Plan(o.planOptions())
+	if err != nil || len(ms) != 3 || ms[0].ID != "bot-p4" || ms[1].ID != "bot-p5" || ms[2].ID != "bot-s2" || ms[2].Room != "fleet-0" {
+		t.Errorf("plan %v %v", ms, err)
+	}
+	if got := pushInstance(o.session, o.fleetShard()); got != "fleet-bot-shard2" {
+		t.Errorf("push instance %q", got)
+	}
+	if got := pushInstance("load", o.fleetShard()); got != "load-shard2" {
+		t.Errorf("push instance of --session load: %q", got)
+	}
+
+	// --shard-index wins over the environment; without --shard-count the
+	// environment is ignored.
+	if _, o, _ := runFleetRecorded(t, "--server", "ws://127.0.0.1:1", "--publishers", "6", "--shard-count", "3", "--shard-index", "0"); o == nil || o.shard.index != 0 {
+		t.Errorf("--shard-index 0 with %s=2: %+v", jobIndexEnv, o)
+	}
+	if _, o, _ := runFleetRecorded(t, "--server", "ws://127.0.0.1:1", "--publishers", "6"); o == nil || o.fleetShard() != nil || o.session != "fleet-bot" {
+		t.Errorf("unsharded with %s set: %+v", jobIndexEnv, o)
+	}
+}
+
+func TestFleetBadShardFlags(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		args []string
+	}{
+		{"", []string{"--shard-count", "3", "--shard-index", "3"}},
+		{"", []string{"--shard-count", "3", "--shard-index", "-1"}},
+		{"", []string{"--shard-count", "0"}},
+		{"", []string{"--shard-index", "1"}}, // no --shard-count
+		{"x1", []string{"--shard-count", "3"}},
+		{"5", []string{"--shard-count", "3"}},
+		{"", []string{"--shard-count", "7"}}, // shard 0 of 7 of 6 publishers is empty
+		{"", []string{"--start-at", "tomorrow"}},
+		{"", []string{"--metrics-addr", "9464"}},
+		{"", []string{"--metrics-addr", "127.0.0.1:http"}},
+		{"", []string{"--metrics-push", "pushgateway:9091"}},
+	} {
+		t.Run(tc.env+" "+tc.args[0], func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(jobIndexEnv, tc.env)
+			}
+			args := append([]string{"--server", "ws://127.0.0.1:1", "--publishers", "6"}, tc.args...)
+			if code, o, stderr := runFleetRecorded(t, args...); code != ExitUsage || o != nil || stderr == "" {
+				t.Errorf("%v (%s=%q): exit %d, ran %v, stderr %q", args, jobIndexEnv, tc.env, code, o != nil, stderr)
+			}
+		})
+	}
+}
