@@ -59,10 +59,12 @@ type fleetMetrics struct {
 	log      *slog.Logger
 	pushing  atomic.Bool // a periodic push is in flight
 	wg       sync.WaitGroup
+	// fl is the fleet, once planned: a scrape may come before it is.
+	fl atomic.Pointer[fleet.Fleet]
 }
 
-// startMetrics builds the exporter over the session's fleet (read at
-// scrape time: s.fl is set before the fleet starts) and serves it.
+// startMetrics builds the exporter and serves it; the fleet, planned
+// after (it needs the exporter's OnStats), is attached then.
 func (s *fleetSession) startMetrics() (*fleetMetrics, error) {
 	mo := s.o.metrics
 	if mo.addr == "" && mo.push == "" {
@@ -71,10 +73,10 @@ func (s *fleetSession) startMetrics() (*fleetMetrics, error) {
 	shard := s.o.fleetShard()
 	m := &fleetMetrics{pushURL: mo.push, instance: pushInstance(s.o.session, shard), log: s.log}
 	m.exp = metrics.New(metrics.Options{Shard: shard, Snapshots: func() []fleet.Snapshot {
-		if s.fl == nil {
-			return nil
+		if fl := m.fl.Load(); fl != nil {
+			return fl.Snapshots()
 		}
-		return s.fl.Snapshots()
+		return nil
 	}})
 	if mo.addr != "" {
 		srv, err := m.exp.Listen(mo.addr)
@@ -98,6 +100,13 @@ func pushInstance(session string, shard *fleet.Shard) string {
 		return session
 	}
 	return session + suffix
+}
+
+// attach makes the planned fleet's participants visible to scrapes.
+func (m *fleetMetrics) attach(fl *fleet.Fleet) {
+	if m != nil {
+		m.fl.Store(fl)
+	}
 }
 
 // onStats is fleet.Options.OnStats: nil without metrics.

@@ -49,11 +49,12 @@ type fleetSession struct {
 	started time.Time
 	exit    func(code int) // os.Exit; tests replace it
 
-	ln      *ctlsock.Listener
-	srv     *ctlsock.Server
-	fl      *fleet.Fleet
-	out     *printer
-	ctl     *fleetControl
+	ln  *ctlsock.Listener
+	srv *ctlsock.Server
+	fl  *fleet.Fleet
+	out *printer
+	ctl *fleetControl
+
 	metrics *fleetMetrics // fleet_metrics.go; nil without --metrics-addr/--metrics-push
 
 	sigs chan os.Signal
@@ -102,6 +103,7 @@ func (s *fleetSession) start(ctx context.Context) error {
 		_ = s.ln.Close()
 		return err
 	}
+	s.metrics.attach(s.fl)
 	s.ctl = newFleetControl(s)
 	s.srv = ctlsock.Serve(s.ln, s.ctl.handle)
 	s.watchTriggers(ctx)

@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +73,19 @@ func TestFleetBadShardFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fleet.started is in the schema, the reference and the help, like the
+// fleet's other events (TestFleetEventTypesDocumented).
+func TestFleetStartedDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "events.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !schemaDefines(t, "fleet.started") || !strings.Contains(string(doc), "`fleet.started`") || !strings.Contains(eventsHelp, "fleet.started") {
+		t.Error("fleet.started: not in docs/schema/events.v1.json, docs/events.md or callctl help events")
+	}
+	line := `{"v":1,"ts":"2026-01-02T03:04:05Z","seq":1,"session":"fleet-bot-shard1","type":"fleet.started",` +
+		`"data":{"participants":3,"publishers":2,"subscribers":1,"rooms":2,"shard":{"index":1,"count":3},"metricsAddr":"127.0.0.1:9464","startAt":"2026-01-02T03:04:10Z"}}`
+	validateLine(t, "event", []byte(line))
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -145,13 +146,7 @@ func TestMetricsMatchTheDocs(t *testing.T) {
 				labels[l.GetName()] = true
 			}
 		}
-		names := slices.Sorted(func(yield func(string) bool) {
-			for l := range labels {
-				if !yield(l) {
-					return
-				}
-			}
-		})
+		names := slices.Sorted(maps.Keys(labels))
 		served[name] = strings.ToLower(f.GetType().String()) + "|" + strings.Join(names, ",")
 	}
 	doc := docTable(t)
