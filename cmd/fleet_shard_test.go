@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,4 +92,43 @@ func TestFleetStartedDocumented(t *testing.T) {
 	line := `{"v":1,"ts":"2026-01-02T03:04:05Z","seq":1,"session":"fleet-bot-shard1","type":"fleet.started",` +
 		`"data":{"participants":3,"publishers":2,"subscribers":1,"rooms":2,"shard":{"index":1,"count":3},"metricsAddr":"127.0.0.1:9464","startAt":"2026-01-02T03:04:10Z"}}`
 	validateLine(t, "event", []byte(line))
+}
+
+// A signal while waiting for --start-at leaves at once: nobody joined,
+// exit 0, the stream ends with the fleet's left naming the shard, and the
+// final metrics are pushed to the Pushgateway as the shard's instance.
+func TestFleetStartAtInterrupted(t *testing.T) {
+	pushed := make(chan string, 4)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "callctl_shard_info") {
+			pushed <- r.Method + " " + r.URL.Path
+		}
+	}))
+	defer gw.Close()
+	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	f := start(t, "fleet", "--server", "ws://127.0.0.1:1", "--publishers", "2", "--subscribers", "1", "--video", "none",
+		"--shard-count", "2", "--shard-index", "1", "--start-at", at, "--metrics-addr", "127.0.0.1:0", "--metrics-push", gw.URL)
+	waitFleet(t, f, 20*time.Second, "fleet.started", func() bool { return len(fleetEvents(f, "", "fleet.started")) > 0 })
+	if ev := fleetEvents(f, "", "fleet.started")[0]; ev["startAt"] != at || ev["participants"] != float64(2) {
+		t.Errorf("fleet.started %v", ev)
+	}
+	_ = f.cmd.Process.Signal(syscall.SIGINT)
+	if code := f.wait(20 * time.Second); code != ExitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, f.stderr.String())
+	}
+	f.checkStream("fleet-bot-shard1", ExitOK)
+	left := fleetEvents(f, "", "left")[0]
+	fl, _ := left["fleet"].(map[string]any)
+	if sh, _ := fl["shard"].(map[string]any); left["trigger"] != "signal" || fl["everJoined"] != float64(0) || sh["index"] != float64(1) {
+		t.Errorf("left %v", left)
+	}
+	select {
+	case p := <-pushed:
+		if p != "PUT /metrics/job/callctl/instance/fleet-bot-shard1" {
+			t.Errorf("pushed %s", p)
+		}
+	default:
+		t.Errorf("no final push to the Pushgateway\nstderr:\n%s", f.stderr.String())
+	}
 }
