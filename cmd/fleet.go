@@ -36,6 +36,8 @@ type fleetOptions struct {
 	expectPct               float64
 	expectWithin            time.Duration
 	exitOnPass              bool
+	shard                   shardOptions   // fleet_shard.go
+	metrics                 metricsOptions // fleet_metrics.go
 }
 
 func newFleetCmd(io IO, g *globalOptions, run fleetRunner) *cobra.Command {
@@ -95,7 +97,7 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.prefix, "prefix", "bot", "participant id prefix: <prefix>-p<index>, <prefix>-s<index>")
 	f.IntVar(&o.indexOffset, "index-offset", 0, "first index of each role (shards of one fleet in several processes)")
 	f.Float64Var(&o.joinRate, "join-rate", 5, "joins started per second (0: all at once)")
-	f.StringVar(&o.session, "session", "", "session name for events and the control socket (default ROOM-PREFIX, or ROOM-PREFIX-OFFSET with --index-offset)")
+	f.StringVar(&o.session, "session", "", "session name for events and the control socket (default ROOM-PREFIX, ROOM-PREFIX-OFFSET with --index-offset, plus -shardI with --shard-count)")
 	f.DurationVar(&o.duration, "duration", 0, "leave after this long (0 = until signal)")
 	f.DurationVar(&o.statsInterval, "stats-interval", 5*time.Second, "emit fleet.stats this often: 0 (only at the end) or at least 100ms")
 	f.DurationVar(&o.conn.leaveTimeout, "leave-timeout", 5*time.Second, "give up a participant's graceful leave after this long")
@@ -118,6 +120,8 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.conn.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.conn.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces")
 	f.IntVar(&o.conn.reconnectAttempts, "reconnect-attempts", 5, "rejoin a participant's lost call this many times; 0 disables")
+	o.addShardFlags(f)
+	o.addMetricsFlags(f)
 }
 
 // validate checks the flags; changed reports whether a flag was given.
@@ -131,6 +135,9 @@ func (o *fleetOptions) validate(changed func(string) bool) error {
 		// session names: ROOM-PREFIX-OFFSET.
 		o.conn.user = fmt.Sprintf("%s-%d", o.prefix, o.indexOffset)
 	}
+	if err := o.validateShard(changed); err != nil {
+		return err
+	}
 	o.conn.media, o.conn.duration, o.conn.statsInterval = o.media, o.duration, o.statsInterval
 	if err := o.conn.validate(); err != nil {
 		return err
@@ -138,6 +145,9 @@ func (o *fleetOptions) validate(changed func(string) bool) error {
 	o.media, o.session = o.conn.media, o.conn.session
 	if _, err := fleet.Plan(o.planOptions()); err != nil {
 		return bad("%v", err)
+	}
+	if err := o.validateMetrics(); err != nil {
+		return err
 	}
 	if err := ctlsock.ValidateName(o.prefix); err != nil {
 		return bad("--prefix: %v", err)
@@ -179,6 +189,7 @@ func (o *fleetOptions) planOptions() fleet.PlanOptions {
 	return fleet.PlanOptions{
 		Prefix: o.prefix, RoomPrefix: o.roomPrefix, Rooms: o.rooms,
 		Publishers: o.publishers, Subscribers: o.subscribers, IndexOffset: o.indexOffset,
+		ShardIndex: o.shard.index, ShardCount: o.shard.count,
 	}
 }
 

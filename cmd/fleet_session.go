@@ -35,6 +35,7 @@ type fleetResult struct {
 	Subscribers int                  `json:"subscribers"`
 	Met         int                  `json:"met"`
 	Expect      *fleet.ExpectSummary `json:"expect,omitempty"`
+	Shard       *fleet.Shard         `json:"shard,omitempty"`
 }
 
 // fleetSession is one run of callctl fleet: start claims the control
@@ -53,6 +54,8 @@ type fleetSession struct {
 	fl  *fleet.Fleet
 	out *printer
 	ctl *fleetControl
+
+	metrics *fleetMetrics // fleet_metrics.go; nil without --metrics-addr/--metrics-push
 
 	sigs chan os.Signal
 	leaveQueue
@@ -91,10 +94,16 @@ func (s *fleetSession) start(ctx context.Context) error {
 		return &usageError{err}
 	}
 	s.out = newPrinter(s.io.Out, s.o.session)
-	if s.fl, err = s.newFleet(tlsCfg); err != nil {
+	if s.metrics, err = s.startMetrics(); err != nil {
 		_ = s.ln.Close()
 		return err
 	}
+	if s.fl, err = s.newFleet(tlsCfg); err != nil {
+		s.metrics.close()
+		_ = s.ln.Close()
+		return err
+	}
+	s.metrics.attach(s.fl)
 	s.ctl = newFleetControl(s)
 	s.srv = ctlsock.Serve(s.ln, s.ctl.handle)
 	s.watchTriggers(ctx)
@@ -114,6 +123,7 @@ func (s *fleetSession) newFleet(tlsCfg *tls.Config) (*fleet.Fleet, error) {
 		ICE:          s.o.conn.iceConfig(),
 		Reconnect:    sdk.ReconnectConfig{MaxAttempts: s.o.conn.reconnectAttempts},
 		LeaveTimeout: s.o.conn.leaveTimeout, Logger: s.log, OnEvent: s.onEvent,
+		OnStats: s.metrics.onStats(),
 	}
 	fl, err := fleet.New(opts)
 	if err != nil {
@@ -198,6 +208,10 @@ func (s *fleetSession) watchSignals() {
 // having ended by itself.
 func (s *fleetSession) run(ctx context.Context) leaveRequest {
 	s.log.Info("fleet starting", "participants", len(s.fl.Members()), "rooms", s.o.rooms, "server", s.o.conn.server)
+	_ = s.out.event("fleet.started", s.startedData())
+	if req, ok := s.waitStartAt(ctx); !ok {
+		return req
+	}
 	s.fl.Start(ctx)
 	s.forward(s.fl.Done(), func() leaveRequest { return leaveRequest{ended: true} })
 	if s.o.duration > 0 {
@@ -217,6 +231,7 @@ func (s *fleetSession) run(ctx context.Context) leaveRequest {
 			return req
 		case <-tick:
 			_ = s.out.event("fleet.stats", s.fl.Sample(ctx))
+			s.metrics.pushAsync()
 		case v := <-verdict:
 			verdict = nil
 			switch {
@@ -242,6 +257,7 @@ func (s *fleetSession) leave(ctx context.Context, req leaveRequest) error {
 	}
 	final := s.fl.Aggregate()
 	_ = s.out.event("fleet.stats", final)
+	s.metrics.pushFinal(ctx)
 	code, err := s.exitCode(req, final)
 	reason := sdk.LeftRequested
 	if req.trigger == "" {
@@ -285,6 +301,7 @@ func fleetSummary(st fleet.Stats) fleetResult {
 	r := fleetResult{
 		Planned: st.Participants.Planned, EverJoined: st.Participants.EverJoined,
 		Failed: st.Participants.Failed, Rejoined: st.Participants.Rejoined, Expect: st.Expect,
+		Shard: st.Shard,
 	}
 	if st.Expect != nil {
 		r.Subscribers, r.Met = st.Expect.Subscribers, st.Expect.Met
@@ -309,4 +326,5 @@ func (s *fleetSession) close() {
 	s.wg.Wait()
 	_ = s.srv.Close()
 	_ = s.ln.Close()
+	s.metrics.close()
 }

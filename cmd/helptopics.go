@@ -71,6 +71,8 @@ callctl fleet writes the same stream for many participants: each
 participant's events carry "participant":"<peer id>" next to "session"
 (its own "left" ends only that participant), plus
 
+  fleet.started  first: {"participants":3,"publishers":2,"subscribers":1,"rooms":2,
+                 "shard":{"index":1,"count":3},"metricsAddr":"127.0.0.1:9464"}
   fleet.stats    every --stats-interval and at the end: participants by state
                  (joined, failed, rejoined, …), joinMs percentiles, sent and
                  received packets/bytes/loss/frames/freezes per kind, rooms[]

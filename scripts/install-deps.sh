@@ -31,6 +31,25 @@ if ((${#need_pkgs[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 
+# Prometheus for the metrics e2e test (cmd/metrics_e2e_test.go), which runs
+# its own server on loopback: the package's service must not start (a
+# policy-rc.d denies it while installing, unless the machine has one).
+if ! have_cmd prometheus && have_cmd apt-get; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "apt-get install prometheus"
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+  fi
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null || status=$?
+  [ -z "$policy" ] || $SUDO rm -f "$policy"
+  [ -z "${status:-}" ] || exit "$status"
+fi
+
 if ! have_cmd go; then
   if [ -x /usr/local/go/bin/go ]; then
     export PATH="/usr/local/go/bin:$PATH"

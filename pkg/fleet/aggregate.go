@@ -27,6 +27,8 @@ type Stats struct {
 	EventsDropped uint64 `json:"eventsDropped"`
 	// Expect is the expectation check's state (nil without one).
 	Expect *ExpectSummary `json:"expect,omitempty"`
+	// Shard is this process's shard of the fleet (nil when not sharded).
+	Shard *Shard `json:"shard,omitempty"`
 }
 
 // Counts are participants by state.

@@ -22,7 +22,12 @@
 //
 // Plan derives ids from a prefix, a role and an index (bot-p0, bot-s0):
 // participant i of a role goes to room i mod Rooms, and IndexOffset lets
-// several processes or machines run disjoint shards of one fleet.
+// several processes or machines run disjoint shards of one fleet. With
+// ShardCount, Publishers and Subscribers are the whole fleet's and shard
+// ShardIndex plans its contiguous slice of each role (ShardSlice), so
+// every process can run the same command line (a Kubernetes Indexed Job).
+// Options.OnStats hands every statistics sample to an exporter
+// (pkg/metrics keeps monotonic Prometheus counters out of them).
 // Publishers join first, then subscribers, at Options.JoinRate.
 //
 // # Shared media

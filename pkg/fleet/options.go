@@ -69,6 +69,12 @@ type Options struct {
 	// is called from several goroutines at once and may block (the
 	// participant's queue then fills, and its later events are dropped).
 	OnEvent func(Event)
+	// OnStats, when set, receives every statistics sample the fleet takes
+	// of a participant (each fleet.stats interval, ParticipantStats, the
+	// final one before leaving), from several goroutines at once: an
+	// exporter that keeps its own running totals sees every sample, also
+	// the last one before a rejoin restarts the participant's counters.
+	OnStats func(Member, sdk.CallStats)
 
 	// Clock is the time source for pacing and deadlines (default: the
 	// wall clock).

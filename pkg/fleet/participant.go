@@ -203,6 +203,9 @@ func (p *participant) setStats(st sdk.CallStats) {
 	p.mu.Lock()
 	p.stats = &st
 	p.mu.Unlock()
+	if on := p.f.opts.OnStats; on != nil {
+		on(p.Member, st)
+	}
 }
 
 func (p *participant) latestStats() *sdk.CallStats {

@@ -37,13 +37,19 @@ type PlanOptions struct {
 	RoomPrefix string
 	// Rooms is how many rooms the participants are spread over (≥ 1).
 	Rooms int
-	// Publishers and Subscribers are how many of each this process runs.
+	// Publishers and Subscribers are how many of each this process runs
+	// (the whole fleet's, with ShardCount).
 	Publishers, Subscribers int
 	// IndexOffset is added to every index, so that several processes (or
 	// machines) can run shards of one fleet: with 10 publishers each,
 	// offsets 0 and 10 give bot-p0…bot-p9 and bot-p10…bot-p19, and the
 	// rooms stay balanced because the room follows the global index.
 	IndexOffset int
+	// ShardCount splits the fleet over that many processes (0: not
+	// sharded); this process is shard ShardIndex and plans its contiguous
+	// slice of each role's indexes (ShardSlice), plus IndexOffset. Rooms
+	// still follow the global index, so every shard fills the same rooms.
+	ShardIndex, ShardCount int
 }
 
 // MaxParticipants bounds one process's fleet: every participant costs two
@@ -68,10 +74,14 @@ func (o PlanOptions) validate() error {
 		return errors.New("publishers and subscribers must not be negative")
 	case o.Publishers+o.Subscribers == 0:
 		return errors.New("a fleet needs at least one publisher or subscriber")
-	case o.Publishers+o.Subscribers > MaxParticipants:
-		return fmt.Errorf("%d participants: at most %d per process (run shards with --index-offset)", o.Publishers+o.Subscribers, MaxParticipants)
 	case o.IndexOffset < 0:
 		return errors.New("index offset must not be negative")
+	}
+	if err := o.validateShard(); err != nil {
+		return err
+	}
+	if _, pubs, _, subs := o.local(); pubs+subs > MaxParticipants {
+		return fmt.Errorf("%d participants: at most %d per process (run shards with --shard-count or --index-offset)", pubs+subs, MaxParticipants)
 	}
 	return nil
 }
@@ -84,17 +94,18 @@ func Plan(o PlanOptions) ([]Member, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	members := make([]Member, 0, o.Publishers+o.Subscribers)
-	add := func(role Role, tag string, n int) {
+	pubStart, pubs, subStart, subs := o.local()
+	members := make([]Member, 0, pubs+subs)
+	add := func(role Role, tag string, start, n int) {
 		for k := range n {
-			i := o.IndexOffset + k
+			i := start + k
 			members = append(members, Member{
 				Index: i, Role: role, ID: o.Prefix + "-" + tag + strconv.Itoa(i), Room: RoomName(o.RoomPrefix, i%o.Rooms),
 			})
 		}
 	}
-	add(Publisher, "p", o.Publishers)
-	add(Subscriber, "s", o.Subscribers)
+	add(Publisher, "p", pubStart, pubs)
+	add(Subscriber, "s", subStart, subs)
 	return members, nil
 }
 

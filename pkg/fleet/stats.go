@@ -23,6 +23,7 @@ func (f *Fleet) Aggregate() Stats {
 		samples[i] = sample{info: p.info(), stats: p.latestStats()}
 	}
 	s := aggregate(f.opts.Clock.Now(), samples)
+	s.Shard = f.opts.Plan.shard()
 	if f.expect != nil {
 		sum := f.expect.summary()
 		s.Expect = &sum
