@@ -60,7 +60,13 @@ and freezes per kind, and per-room counts. The last line is the fleet's
 
 The first SIGINT/SIGTERM makes every participant leave gracefully; a second
 exits at once (130). stats, mute, unmute and leave act on the whole fleet,
-or with --participant ID on one participant.`,
+or with --participant ID on one participant.
+
+--shard-count K splits the --publishers/--subscribers totals over K
+processes running the same command line, each taking its slice from
+--shard-index or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job);
+--metrics-addr serves Prometheus metrics to judge the aggregate
+(docs/metrics.md, deploy/README.md).`,
 		Example: `  # 20 publishers replaying clips and 5 decoding subscribers in 2 rooms, 60 s
   callctl clips --out clips --width 320 --height 180
   callctl fleet --server ws://127.0.0.1:4443 --rooms 2 --publishers 20 --subscribers 5 \

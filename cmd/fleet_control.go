@@ -112,8 +112,22 @@ func (h *fleetControl) info() fleetSessionInfo {
 			PID: os.Getpid(), Started: h.s.started.UTC(), Status: status,
 			Participants: st.Participants.Joined + st.Participants.Reconnecting, Producers: []producerInfo{},
 		},
-		Fleet: &fleetInfo{Publishers: o.publishers, Subscribers: o.subscribers, Rooms: o.rooms, Counts: st.Participants},
+		Fleet: h.fleetInfo(st.Participants),
 	}
+}
+
+// fleetInfo counts this process's participants by role: with
+// --shard-count, its slice of the fleet's totals.
+func (h *fleetControl) fleetInfo(counts fleet.Counts) *fleetInfo {
+	fi := &fleetInfo{Rooms: h.s.o.rooms, Counts: counts}
+	for _, m := range h.s.fl.Members() {
+		if m.Role == fleet.Publisher {
+			fi.Publishers++
+		} else {
+			fi.Subscribers++
+		}
+	}
+	return fi
 }
 
 func (h *fleetControl) stats(ctx context.Context, participant string) ctlsock.Reply {
