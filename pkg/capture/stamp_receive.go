@@ -32,7 +32,8 @@ func (v *videoStamps) frame(now time.Time, s Stamp) {
 		return
 	}
 	elapsed := float64(now.UnixMicro())/1000 - float64(v.epochMs)
-	capture := unwrapStampTime(s.TimeMs, v.periodMs, int64(elapsed), videoStampSlackMs)
+	slack := min(videoStampSlackMs, v.periodMs/10) // a short clip's period
+	capture := unwrapStampTime(s.TimeMs, v.periodMs, int64(elapsed), slack)
 	v.delays.add(now, elapsed-float64(capture))
 }
 
