@@ -280,7 +280,9 @@ func (m *frameMeter) frame(now time.Time) {
 		if m.gaps >= 5 && gap < 5*time.Second && gap >= max(3*m.avg, m.avg+150*time.Millisecond) {
 			m.freezes++
 			m.freezeDur += gap
-			m.frozenFrames += uint64(max(0, (gap+m.avg/2)/m.avg-1))
+			if m.avg > 0 {
+				m.frozenFrames += uint64(max(0, (gap+m.avg/2)/m.avg-1))
+			}
 		}
 		if gap < 5*time.Second {
 			if m.gaps == 0 {

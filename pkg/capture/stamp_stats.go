@@ -95,7 +95,8 @@ func (t *frameTracker) frame(now time.Time, n uint16) {
 		t.last, t.lastAt = n, now
 		return
 	}
-	if c := t.cadence(); step > c {
+	// The first step sets the cadence: nothing to compare it with yet.
+	if c := t.cadence(); t.nsteps > 0 && step > c {
 		t.lost += uint64((step+c/2)/c - 1)
 	}
 	t.steps[t.next] = step

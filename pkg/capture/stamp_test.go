@@ -2,6 +2,7 @@ package capture
 
 import (
 	"image"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -48,7 +49,7 @@ func TestStampSurvivesCodecs(t *testing.T) {
 	sizes := [][2]int{{640, 360}, {320, 180}, {160, 90}}
 	for _, codec := range []string{CodecVP8, CodecH264} {
 		for _, size := range sizes {
-			t.Run(codec+"/"+itoa(size[1])+"p", func(t *testing.T) {
+			t.Run(codec+"/"+strconv.Itoa(size[1])+"p", func(t *testing.T) {
 				checkStampThroughCodec(t, codec, size[0], size[1])
 			})
 		}
@@ -117,17 +118,6 @@ func checkStampThroughCodec(t *testing.T, codec string, w, h int) {
 	}
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
-}
-
 func TestUnwrapStampTime(t *testing.T) {
 	for _, c := range []struct {
 		time                   uint32
@@ -136,9 +126,9 @@ func TestUnwrapStampTime(t *testing.T) {
 	}{
 		{100, 1000, 150, 0, 100},
 		{100, 1000, 1150, 0, 1100},
-		{900, 1000, 1050, 0, 900},     // 150 ms late across a wrap
-		{100, 1000, 1050, 100, 1100},  // 50 ms in the future: within slack
-		{500, 1000, 100, 100, -500},   // before the epoch
+		{900, 1000, 1050, 0, 900},    // 150 ms late across a wrap
+		{100, 1000, 1050, 100, 1100}, // 50 ms in the future: within slack
+		{500, 1000, 100, 100, -500},  // before the epoch
 		{5, 1 << 20, 3<<20 + 10, 1000, 3<<20 + 5},
 		{7, 0, 12345, 1000, 7},
 	} {
