@@ -21,6 +21,7 @@ type stampedRun struct {
 	decoded, lost  uint64
 	dup, frozen    uint64
 	width, packets uint64
+	senderDropped  uint64 // frames the publisher's source dropped meanwhile (top layer)
 }
 
 func (r stampedRun) lossPercent() float64 {
@@ -31,9 +32,9 @@ func (r stampedRun) lossPercent() float64 {
 }
 
 func (r stampedRun) row() string {
-	return fmt.Sprintf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d (%.2f %%) | %d | %d |",
+	return fmt.Sprintf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d (%.2f %%) | %d | %d | %d |",
 		r.name, r.delay.Median, r.delay.P95, r.delay.Max, r.audioDelay, r.avOffset,
-		r.decoded, r.lost, r.lossPercent(), r.dup, r.frozen)
+		r.decoded, r.lost, r.lossPercent(), r.dup, r.frozen, r.senderDropped)
 }
 
 // TestStampedDelayAndFrameLoss: Alice publishes the stamped test picture
@@ -54,10 +55,15 @@ func TestStampedDelayAndFrameLoss(t *testing.T) {
 	}
 	defer n.Close()
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
-	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{
-		video: capture.VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3},
-	})
-	bob := newFaultPeer(t, srv.URL, "bob", peerOptions{net: n})
+	// Two small simulcast layers and a receive-only Bob keep the CPU (two
+	// cores, shared) out of the measurement: an encoder that falls behind
+	// drops frames (frames lost at the receiver too) and delays the rest.
+	video, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15, Layers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := newStampPeer(t, srv.URL, "alice", video, nil)
+	bob := newStampPeer(t, srv.URL, "bob", nil, n)
 	alice.join(t, ctx, "stamps")
 	bob.join(t, ctx, "stamps")
 
@@ -65,7 +71,9 @@ func TestStampedDelayAndFrameLoss(t *testing.T) {
 	bob.waitStamped(t, ctx, "alice", 30*time.Second, func(v, a sdk.ConsumerStats) bool {
 		return v.Delay != nil && v.Delay.Samples >= 30 && a.AudioDelay != nil
 	})
+	dropped0 := droppedFrames(video)
 	clean := bob.measureStamped(t, ctx, "alice", "clean loopback")
+	clean.senderDropped = droppedFrames(video) - dropped0
 
 	spec, err := netem.ParseSpec("recv.delay=100ms,recv.jitter=20ms,recv.loss=5%")
 	if err != nil {
@@ -74,10 +82,12 @@ func TestStampedDelayAndFrameLoss(t *testing.T) {
 	n.Set(spec)
 	// Let the delay window (5 s) fill with impaired frames only.
 	bob.waitFrames(t, ctx, "alice", 7*15, 30*time.Second)
+	dropped0 = droppedFrames(video)
 	impaired := bob.measureStamped(t, ctx, "alice", "recv delay=100ms,jitter=20ms,loss=5%")
+	impaired.senderDropped = droppedFrames(video) - dropped0
 
-	t.Logf("| link | video delay median ms | p95 | max | audio delay ms | A/V offset ms | frames decoded | frames lost | duplicated | frozen |")
-	t.Logf("|---|---|---|---|---|---|---|---|---|---|")
+	t.Logf("| link | video delay median ms | p95 | max | audio delay ms | A/V offset ms | frames decoded | frames lost | duplicated | frozen | dropped by the sender |")
+	t.Logf("|---|---|---|---|---|---|---|---|---|---|---|")
 	t.Logf("%s", clean.row())
 	t.Logf("%s", impaired.row())
 	t.Logf("netem: %+v", n.Stats())
@@ -161,4 +171,37 @@ func (p *faultPeer) measureStamped(t *testing.T, ctx context.Context, from, name
 	}
 	t.Logf("%s: video %dx%d %+v, audio %+v", name, v.Width, v.Height, v.ReceiveStats, a.ReceiveStats)
 	return r
+}
+
+// newStampPeer is a participant with the given video (plus the tone when
+// it has video; nothing when video is nil: receive-only) and a decoding
+// sink, on n when set.
+func newStampPeer(t *testing.T, url, name string, video *capture.VideoSource, n *netem.Net) *faultPeer {
+	t.Helper()
+	sink, err := capture.NewReceiveSink(capture.ReceiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sdk.Config{ServerURL: url, Sink: sink, ICE: sdk.LoopbackICE()}
+	if n != nil {
+		cfg.ICE.Net = n
+	}
+	if video != nil {
+		audio, err := capture.NewToneAudio(capture.AudioOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Audio, cfg.Video = audio, video
+	}
+	c, err := sdk.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &faultPeer{name: name, c: c, r: record(c)}
+}
+
+// droppedFrames is the frames the top layer of v did not produce.
+func droppedFrames(v *capture.VideoSource) uint64 {
+	ls := v.Stats().Layers
+	return ls[len(ls)-1].FramesDropped
 }
