@@ -9,8 +9,9 @@ import (
 // frame, read back by a receiver from the decoded picture to measure
 // end-to-end delay and lost frames.
 //
-// Layout: 48 cells (stampCols × stampRows) of flat luma, black (16) for 0
-// and white (235) for 1, in a band across the full width of the picture at
+// Layout: 48 cells (stampCols × stampRows) of flat luma, dark (64) for 0
+// and light (192) for 1 (full contrast made the cells that change every
+// frame cost so much that openh264 skipped frames at 160x90), in a band across the full width of the picture at
 // a fixed fraction of its height (rows 10/16 to 13/16), so the band scales
 // with the picture and survives the downscaling to the lowest simulcast
 // layer (at 160x90 a cell is 10x5 pixels). Bits, most significant first,
@@ -43,8 +44,8 @@ const (
 	StampTimeModulus = 1 << 20
 
 	stampSync   = 0b1010
-	stampBlack  = 16
-	stampWhite  = 235
+	stampBlack  = 64
+	stampWhite  = 192
 	stampMinGap = 60 // minimum white-black difference of the sync cells
 )
 
@@ -80,7 +81,7 @@ func crc8(v uint64) uint8 {
 }
 
 // EncodeStamp paints s into img (an I420 picture of any size of at least
-// 16x16): luma black or white per bit, neutral chroma.
+// 16x16): luma dark or light per bit, neutral chroma.
 func EncodeStamp(img *image.YCbCr, s Stamp) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	v := s.bits()

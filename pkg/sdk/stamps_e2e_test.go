@@ -55,10 +55,11 @@ func TestStampedDelayAndFrameLoss(t *testing.T) {
 	}
 	defer n.Close()
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
-	// Two small simulcast layers and a receive-only Bob keep the CPU (two
-	// cores, shared) out of the measurement: an encoder that falls behind
-	// drops frames (frames lost at the receiver too) and delays the rest.
-	video, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15, Layers: 2})
+	// Small simulcast layers (320x180 down to 80x45) and a receive-only
+	// Bob keep the CPU (two cores, shared) out of the measurement: an
+	// encoder that falls behind drops frames (lost at the receiver too)
+	// and delays the rest.
+	video, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15, Layers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Reads the stamp callctl's test picture carries (pkg/capture/stamp.go):
-// 48 black/white cells, 16 columns × 3 rows, in the band from 10/16 to
+// 48 dark/light grey cells, 16 columns × 3 rows, in the band from 10/16 to
 // 13/16 of the picture's height, full width: 4 sync bits 1010, a 16-bit
 // frame number, a 20-bit capture time (ms since the producer's
 // appData.stampEpochMs, modulo 2^20 or appData.stampPeriodMs) and a CRC-8.
