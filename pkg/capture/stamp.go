@@ -168,14 +168,16 @@ func unwrapStampTime(timeMs uint32, period, elapsed, slack int64) int64 {
 
 // stampClock gives the capture time a frame's stamp carries: its nominal
 // time on the source's pacing clock (the slot's start), in ms since epoch.
-// The offset between the pacing clock and the epoch is taken from the
-// wall clock at the first render (slot n is rendered at or after its
-// nominal time, so lateness of later renders counts as delay, as it
-// should); from then on the time is a pure function of the frame number,
-// so rendering the same frame twice gives the same picture.
+// The pacing clock starts when the source starts, after the epoch was
+// announced, so the offset between the two is learnt from the renders: a
+// slot is rendered at or after its nominal time, so the smallest
+// (render time − nominal time) seen is the offset (the first render alone
+// may be late by several ms, which would make every later delay look that
+// much shorter). Stamps thus never claim a time after their render, and a
+// late render counts as delay, as it should.
 type stampClock struct {
 	epoch time.Time // zero: no wall clock (clips), time = frame duration × n
-	// Set at the first render.
+	// Set at the first render, lowered by later ones.
 	started  bool
 	offsetMs int64
 	now      func() time.Time // nil: time.Now
@@ -186,13 +188,12 @@ func (c *stampClock) timeMs(frame int64, fps float64) int64 {
 	if c.epoch.IsZero() {
 		return nominal
 	}
-	if !c.started {
-		now := time.Now
-		if c.now != nil {
-			now = c.now
-		}
-		c.started = true
-		c.offsetMs = now().Sub(c.epoch).Milliseconds() - nominal
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	if late := now().Sub(c.epoch).Milliseconds() - nominal; !c.started || late < c.offsetMs {
+		c.started, c.offsetMs = true, late
 	}
 	return max(0, c.offsetMs+nominal)
 }

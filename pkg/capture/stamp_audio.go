@@ -36,7 +36,7 @@ type toneMarker struct {
 	clock stampClock
 }
 
-// start fixes the clock's offset at the first chunk (sample first).
+// start calibrates the clock at each chunk (its first sample, first).
 func (m *toneMarker) start(first int64) {
 	m.clock.timeMs(first, toneSampleRate)
 }

@@ -20,7 +20,8 @@ func TestToneMarkerThroughOpus(t *testing.T) {
 		}
 		tn := newTone(opts.Frequency, opts.LevelDBFS, opts.Channels, opts.ToneOn, opts.ToneOff)
 		epoch := time.UnixMilli(1_700_000_000_000)
-		tn.marker.clock = stampClock{epoch: epoch, now: func() time.Time { return epoch.Add(120 * time.Millisecond) }}
+		var captured time.Time // packet n is captured 120 ms + n×20 ms after the epoch
+		tn.marker.clock = stampClock{epoch: epoch, now: func() time.Time { return captured }}
 		enc, err := newOpusEncoder(opts.Channels, opts.Bitrate)
 		if err != nil {
 			t.Fatal(err)
@@ -34,6 +35,7 @@ func TestToneMarkerThroughOpus(t *testing.T) {
 		const packets = 250 // 5 s
 		var last time.Time
 		for n := range int64(packets) {
+			captured = epoch.Add(120*time.Millisecond + time.Duration(n)*20*time.Millisecond)
 			tn.fill(pcm.Data, n*opusPacketSamples)
 			data, err := enc.encode(pcm)
 			if err != nil {
@@ -43,8 +45,7 @@ func TestToneMarkerThroughOpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Packet n was captured 120 ms + n×20 ms after the epoch.
-			last = epoch.Add(120*time.Millisecond + time.Duration(n)*20*time.Millisecond + 40*time.Millisecond)
+			last = captured.Add(40 * time.Millisecond)
 			det.add(last, out, opts.Channels)
 		}
 		_ = enc.close()

@@ -224,3 +224,23 @@ func FuzzDecodeStamp(f *testing.F) {
 		}
 	})
 }
+
+// TestStampClockLearnsOffset: a late first render must not shift the
+// stamps of the later, punctual ones; no stamp claims a time after its
+// render.
+func TestStampClockLearnsOffset(t *testing.T) {
+	epoch := time.Unix(1000, 0)
+	var now time.Time
+	c := stampClock{epoch: epoch, now: func() time.Time { return now }}
+	start := epoch.Add(50 * time.Millisecond) // the pacing clock's origin
+	for n, late := range []time.Duration{12, 1, 0, 3, 0} {
+		now = start.Add(time.Duration(n)*100*time.Millisecond + late*time.Millisecond)
+		got := c.timeMs(int64(n), 10)
+		if rendered := now.Sub(epoch).Milliseconds(); got > rendered {
+			t.Errorf("frame %d rendered at %d ms stamped %d ms: after its render", n, rendered, got)
+		}
+		if n >= 2 && got != 50+int64(n)*100 {
+			t.Errorf("frame %d stamped %d ms, want its nominal %d", n, got, 50+n*100)
+		}
+	}
+}
