@@ -65,6 +65,10 @@ type ClipOptions struct {
 // are time-aligned, with the simulcast ladder's bitrates (150k, 500k, 1500k
 // for 180p, 360p, 720p). It returns the paths written. Encoding runs faster
 // than real time (VP8 needs about 11 ms of wall time per frame).
+//
+// Frame n of every layer carries the Stamp {n, n/fps in ms}: time since
+// the clip's start. The tone carries its timing marker at 500 ms past each
+// second of the clip.
 func WriteClips(dir string, opts ClipOptions) ([]string, error) {
 	opts.Name = cmp.Or(opts.Name, DefaultClipName)
 	opts.Duration = cmp.Or(opts.Duration, DefaultClipDuration)
@@ -206,6 +210,10 @@ func encodeClipLayers(layers []clipLayer, sizes [][2]int, fps, frames, keyEvery 
 	// Three frame sets in flight keep every encoder busy.
 	top := sizes[len(sizes)-1]
 	pic := newPicture(top[0], top[1], fps)
+	// A clip's stamps count from its own start: frame n carries frame
+	// number n and time n/fps. A replayer announces its replay start as the
+	// stamp epoch and the clip's duration as the period (see docs/events.md).
+	pic.stamp.epoch = time.Time{}
 	free := make(chan *clipFrameSet, 3)
 	for range cap(free) {
 		set := &clipFrameSet{}
@@ -282,6 +290,7 @@ func writeToneClip(path string, opts AudioOptions, d time.Duration) error {
 		return fmt.Errorf("capture: %w", err)
 	}
 	t := newTone(opts.Frequency, opts.LevelDBFS, opts.Channels, opts.ToneOn, opts.ToneOff)
+	t.marker.clock.epoch = time.Time{} // markers at 500 ms past each second of the clip
 	pcm := wave.NewInt16Interleaved(wave.ChunkInfo{Len: opusPacketSamples, Channels: opts.Channels, SamplingRate: toneSampleRate})
 	packets := int64(d / (20 * time.Millisecond))
 	for n := range packets {

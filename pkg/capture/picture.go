@@ -5,11 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"time"
 )
 
 // picture renders the synthetic test picture: a smooth gradient with a strip
 // of colour bars, a sweeping vertical bar, a bouncing colour-cycling ball and
-// a binary frame counter, under faint luma noise that changes every frame.
+// a binary frame counter, under faint luma noise that changes every frame,
+// with a machine-readable Stamp (frame number, capture time) drawn last.
 // Like a calm camera scene it is cheap to code coarsely (the noise vanishes
 // at moderate quantizers), yet gives the rate control detail to spend a
 // realistic bitrate on (the noise), unlike mediadevices' videotest driver,
@@ -23,6 +25,7 @@ type picture struct {
 	noise []int8 // noiseRows rows of width+noiseRows samples, see noiseFor
 	fps   float64
 	barH  int // height of the static colour-bar strip at the bottom
+	stamp stampClock
 }
 
 // 75 % colour bars in BT.601 limited-range Y'CbCr: white, yellow, cyan,
@@ -47,6 +50,7 @@ func newPicture(width, height, fps int) *picture {
 	}
 	p.drawBackground()
 	p.noise = noiseFor(width)
+	p.stamp.epoch = time.Now()
 	return p
 }
 
@@ -103,6 +107,7 @@ func (p *picture) render(img *image.YCbCr, frame int64) {
 	fillCircle(img, cx, cy, r, 150, uint8(128+100*math.Cos(hue)), uint8(128+100*math.Sin(hue)))
 
 	drawCounter(img, frame)
+	EncodeStamp(img, Stamp{Frame: uint16(frame), TimeMs: uint32(p.stamp.timeMs(frame, p.fps) % StampTimeModulus)})
 }
 
 // drawCounter draws the low 16 bits of frame as a row of black (0) and white

@@ -30,6 +30,7 @@ type ReceiveOptions struct {
 type ReceiveSink struct {
 	opts ReceiveOptions
 	now  func() time.Time
+	av   avRegistry // pairs each peer's stamped audio and video
 
 	mu     sync.Mutex
 	errs   []error
@@ -131,18 +132,21 @@ func (c *countingReceiver) Close() error {
 
 // audioReceiver decodes Opus and measures its level.
 type audioReceiver struct {
-	sink *ReceiveSink
-	dec  *opusDecoder
-	rec  trackRecorder
+	sink     *ReceiveSink
+	info     sdk.TrackInfo
+	dec      *opusDecoder
+	channels int
+	rec      trackRecorder
 
 	mu      sync.Mutex // guards the following
 	stats   sdk.ReceiveStats
 	window  levelWindow
+	markers markerDetector
 	errored bool
 }
 
 func (s *ReceiveSink) newAudioReceiver(info sdk.TrackInfo, rec trackRecorder) *audioReceiver {
-	a := &audioReceiver{sink: s, rec: rec}
+	a := &audioReceiver{sink: s, info: info, rec: rec, markers: markerDetector{epochMs: info.StampEpochMs}}
 	if !s.opts.NoDecode {
 		ch := int(info.Channels)
 		if ch == 0 {
@@ -152,8 +156,11 @@ func (s *ReceiveSink) newAudioReceiver(info sdk.TrackInfo, rec trackRecorder) *a
 		if err != nil {
 			s.fail(fmt.Errorf("opus decoder: %w", err))
 		} else {
-			a.dec = d
+			a.dec, a.channels = d, ch
 		}
+	}
+	if info.StampEpochMs != 0 {
+		s.av.register(info.PeerID, a, nil)
 	}
 	return a
 }
@@ -175,17 +182,26 @@ func (a *audioReceiver) WriteRTP(p *rtp.Packet) {
 	}
 	a.stats.SamplesDecoded += uint64(len(pcm))
 	a.window.add(now, pcm)
+	a.markers.add(now, pcm, a.channels)
 }
 
 func (a *audioReceiver) Stats() sdk.ReceiveStats {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	s := a.stats
-	s.AudioLevel = a.window.dbfs(a.sink.now())
+	now := a.sink.now()
+	s.AudioLevel = a.window.dbfs(now)
+	if d := a.markers.delays.summary(now); d != nil {
+		s.AudioDelay = &d.Median
+	}
+	a.mu.Unlock()
+	if s.AudioDelay != nil {
+		s.AVOffset = a.sink.avOffset(a.info.PeerID)
+	}
 	return s
 }
 
 func (a *audioReceiver) Close() error {
+	a.sink.av.unregister(a.info.PeerID, a, nil)
 	if a.dec != nil {
 		a.dec.close()
 	}
@@ -252,6 +268,10 @@ type frameMeter struct {
 	recent    []time.Time
 	freezes   uint64
 	freezeDur time.Duration
+	// frozenFrames counts the frame slots that freezes kept the previous
+	// picture on screen: each freeze's gap in average frame durations,
+	// less the frame that ends it.
+	frozenFrames uint64
 }
 
 func (m *frameMeter) frame(now time.Time) {
@@ -260,6 +280,9 @@ func (m *frameMeter) frame(now time.Time) {
 		if m.gaps >= 5 && gap < 5*time.Second && gap >= max(3*m.avg, m.avg+150*time.Millisecond) {
 			m.freezes++
 			m.freezeDur += gap
+			if m.avg > 0 {
+				m.frozenFrames += uint64(max(0, (gap+m.avg/2)/m.avg-1))
+			}
 		}
 		if gap < 5*time.Second {
 			if m.gaps == 0 {

@@ -21,6 +21,7 @@ type tone struct {
 	channels  int
 	on, off   int64 // cadence in samples; off == 0 means continuous
 	ramp      int64
+	marker    toneMarker
 }
 
 func newTone(freq, levelDBFS float64, channels int, on, off time.Duration) *tone {
@@ -32,6 +33,7 @@ func newTone(freq, levelDBFS float64, channels int, on, off time.Duration) *tone
 		on:        samples(on),
 		off:       samples(off),
 		ramp:      samples(toneRamp),
+		marker:    toneMarker{clock: stampClock{epoch: time.Now()}},
 	}
 }
 
@@ -39,9 +41,11 @@ func newTone(freq, levelDBFS float64, channels int, on, off time.Duration) *tone
 // first into buf (interleaved).
 func (t *tone) fill(buf []int16, first int64) {
 	n := int64(len(buf) / t.channels)
+	t.marker.start(first)
 	for i := range n {
 		idx := first + i
-		v := int16(t.gain(idx) * math.Sin(2*math.Pi*t.phase(idx)) * math.MaxInt16)
+		f := t.gain(idx)*math.Sin(2*math.Pi*t.phase(idx)) + t.marker.sample(idx)
+		v := int16(max(-1, min(1, f)) * math.MaxInt16)
 		for c := range t.channels {
 			buf[int(i)*t.channels+c] = v
 		}

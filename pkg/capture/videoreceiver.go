@@ -27,7 +27,7 @@ type videoReceiver struct {
 	sink    *ReceiveSink
 	info    sdk.TrackInfo
 	asm     *frameAssembler
-	decode  func([]byte) (int, int, error)
+	decode  func([]byte) (decodedPicture, error)
 	release func()
 	keyOf   func([]byte) bool
 	rec     trackRecorder
@@ -37,32 +37,33 @@ type videoReceiver struct {
 	keyRequests    int  // key frames asked for (tests read it)
 	synced         bool // a key frame was decoded since the last loss or error
 
-	mu    sync.Mutex // guards the following
-	meter frameMeter
-	stats sdk.ReceiveStats
+	mu     sync.Mutex // guards the following
+	meter  frameMeter
+	stats  sdk.ReceiveStats
+	stamps videoStamps
 }
 
 func (s *ReceiveSink) newVideoReceiver(info sdk.TrackInfo, mime string, rec trackRecorder) *videoReceiver {
-	v := &videoReceiver{sink: s, info: info, rec: rec}
+	v := &videoReceiver{sink: s, info: info, rec: rec, stamps: newVideoStamps(info)}
 	var dep func() rtp.Depacketizer
-	var newDecoder func() (func([]byte) (int, int, error), func(), error)
+	var newDecoder func() (func([]byte) (decodedPicture, error), func(), error)
 	if mime == "video/vp8" {
 		dep, v.keyOf = func() rtp.Depacketizer { return &codecs.VP8Packet{} }, isVP8KeyFrame
-		newDecoder = func() (func([]byte) (int, int, error), func(), error) {
+		newDecoder = func() (func([]byte) (decodedPicture, error), func(), error) {
 			d, err := newVP8Decoder()
 			if err != nil {
 				return nil, nil, fmt.Errorf("vp8 decoder: %w", err)
 			}
-			return d.decode, d.close, nil
+			return d.decodeStamped, d.close, nil
 		}
 	} else {
 		dep, v.keyOf = func() rtp.Depacketizer { return &codecs.H264Packet{} }, isH264KeyFrame
-		newDecoder = func() (func([]byte) (int, int, error), func(), error) {
+		newDecoder = func() (func([]byte) (decodedPicture, error), func(), error) {
 			d, err := newH264Decoder()
 			if err != nil {
 				return nil, nil, fmt.Errorf("h264 decoder: %w", err)
 			}
-			return d.decode, d.close, nil
+			return d.decodeStamped, d.close, nil
 		}
 	}
 	if !s.opts.NoDecode {
@@ -72,6 +73,9 @@ func (s *ReceiveSink) newVideoReceiver(info sdk.TrackInfo, mime string, rec trac
 		}
 	}
 	v.asm = newFrameAssembler(dep, v.keyOf, info.ClockRate, func() time.Time { return s.now() })
+	if info.StampEpochMs != 0 {
+		s.av.register(info.PeerID, nil, v)
+	}
 	return v
 }
 
@@ -94,13 +98,13 @@ func (v *videoReceiver) frame(f assembledFrame) {
 		v.askKeyFrame(now) // a decoder must (re)start at a key frame
 		return
 	}
-	var w, h int
+	var pic decodedPicture
 	var err error
 	switch {
 	case v.decode != nil:
-		w, h, err = v.decode(f.data)
+		pic, err = v.decode(f.data)
 	case key:
-		w, h = frameSize(f.data, v.info.MimeType)
+		pic.w, pic.h = frameSize(f.data, v.info.MimeType)
 	}
 	if err != nil {
 		v.synced = false
@@ -113,10 +117,11 @@ func (v *videoReceiver) frame(f assembledFrame) {
 	if key {
 		v.synced = true
 	}
-	v.count(now, key, w, h)
+	v.count(now, key, pic)
 }
 
-func (v *videoReceiver) count(now time.Time, key bool, w, h int) {
+func (v *videoReceiver) count(now time.Time, key bool, pic decodedPicture) {
+	w, h := pic.w, pic.h
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if key {
@@ -130,6 +135,9 @@ func (v *videoReceiver) count(now time.Time, key bool, w, h int) {
 	}
 	v.stats.FramesDecoded++
 	v.meter.frame(now)
+	if pic.stamped {
+		v.stamps.frame(now, pic.stamp)
+	}
 }
 
 // askKeyFrame requests a key frame, at most once per
@@ -145,14 +153,20 @@ func (v *videoReceiver) askKeyFrame(now time.Time) {
 
 func (v *videoReceiver) Stats() sdk.ReceiveStats {
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	s := v.stats
-	s.FPS = v.meter.fps(v.sink.now())
+	now := v.sink.now()
+	s.FPS = v.meter.fps(now)
 	s.Freezes, s.FreezeMillis = v.meter.freezes, v.meter.freezeDur.Milliseconds()
+	v.stamps.fill(&s, now, v.meter.frozenFrames)
+	v.mu.Unlock()
+	if s.Delay != nil {
+		s.AVOffset = v.sink.avOffset(v.info.PeerID)
+	}
 	return s
 }
 
 func (v *videoReceiver) Close() error {
+	v.sink.av.unregister(v.info.PeerID, nil, v)
 	if v.release != nil {
 		v.release()
 	}

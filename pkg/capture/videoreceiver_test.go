@@ -59,7 +59,7 @@ func testRecoveryAfterCut(t *testing.T, mime, codec string, payloader rtp.Payloa
 	v := tr.(*videoReceiver)
 	var decoded []decodedFrame
 	realDecode := v.decode
-	v.decode = func(b []byte) (int, int, error) {
+	v.decode = func(b []byte) (decodedPicture, error) {
 		decoded = append(decoded, decodedFrame{frameIndex, v.keyOf(b)})
 		return realDecode(b)
 	}

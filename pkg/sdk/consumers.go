@@ -184,9 +184,11 @@ func (cl *call) readTrack(c *consumer, track *webrtc.TrackRemote, tr TrackReceiv
 // openSinkTrack asks the sink for a receiver of one consumer's track.
 func (cl *call) openSinkTrack(c *consumer, codec webrtc.RTPCodecParameters) TrackReceiver {
 	id := c.id
+	ad := c.c.AppData()
 	return cl.cfg.Sink.OpenTrack(TrackInfo{
 		ConsumerID: c.id, ProducerID: c.producerID, PeerID: c.peerID, Kind: c.kind,
 		MimeType: codec.MimeType, ClockRate: codec.ClockRate, Channels: codec.Channels,
+		StampEpochMs: appDataInt(ad, "stampEpochMs"), StampPeriodMs: appDataInt(ad, "stampPeriodMs"),
 		RequestKeyFrame: func() {
 			// An RTCP PLI on the consumer's stream reaches the producer
 			// one signaling round trip and the task queue sooner than a
@@ -223,4 +225,18 @@ func (cl *call) closeConsumer(ctx context.Context, c *consumer, reason string) {
 	}
 	cl.store.update(func(st *CallState) { delete(st.Consumers, c.id) })
 	cl.emit(ConsumerClosed{ConsumerID: c.id, PeerID: c.peerID, Kind: c.kind, Reason: reason})
+}
+
+// appDataInt reads an integer from a consumer's appData (JSON numbers
+// decode as float64); 0 when absent or not a number.
+func appDataInt(ad map[string]any, key string) int64 {
+	switch v := ad[key].(type) {
+	case float64:
+		return int64(v)
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	}
+	return 0
 }

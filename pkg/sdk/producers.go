@@ -57,7 +57,7 @@ func (cl *call) produce(ctx context.Context, slot string, src MediaSource) error
 	codec := src.Codec()
 	p, err := s.send.Produce(ctx, msc.ProducerOptions{
 		Tracks: src.Tracks(), Codec: &codec, Encodings: encodingsOf(src),
-		AppData:           map[string]any{"source": sourceAppData(slot, kind)},
+		AppData:           producerAppData(slot, kind, src),
 		OnKeyFrameRequest: src.RequestKeyFrame,
 	})
 	if err != nil {
@@ -87,6 +87,21 @@ func sourceAppData(slot, kind string) string {
 		return kind
 	}
 	return slot
+}
+
+// producerAppData adds to appData.source the stamp epoch and period of
+// a StampedSource, for receivers to compute delay.
+func producerAppData(slot, kind string, src MediaSource) map[string]any {
+	ad := map[string]any{"source": sourceAppData(slot, kind)}
+	if ss, ok := src.(StampedSource); ok {
+		if epoch, period := ss.StampInfo(); epoch > 0 {
+			ad["stampEpochMs"] = epoch
+			if period > 0 {
+				ad["stampPeriodMs"] = period
+			}
+		}
+	}
+	return ad
 }
 
 // encodingsOf describes a layered source's encodings (maxBitrate,

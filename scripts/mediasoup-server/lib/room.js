@@ -709,7 +709,14 @@ class Room {
 				type: consumer.type,
 				producerPaused: consumer.producerPaused,
 				consumerScore: consumer.score,
-				appData: { peerId: producerPeer.id, source: producer.appData.source },
+				// Stamp fields (callctl's stamped test media) let the receiver
+				// turn the stamps into delay; undefined ones are not sent.
+				appData: {
+					peerId: producerPeer.id,
+					source: producer.appData.source,
+					stampEpochMs: producer.appData.stampEpochMs,
+					stampPeriodMs: producer.appData.stampPeriodMs,
+				},
 			}
 			: {
 				peerId: producerPeer.id,

@@ -15,7 +15,7 @@ const path = require('path');
 const HERE = __dirname;
 const DIST = path.join(HERE, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
-const SOURCES = ['index.html', 'viewer.css', 'viewer.js', 'chat.js', 'build.js'];
+const SOURCES = ['index.html', 'viewer.css', 'viewer.js', 'chat.js', 'stamp.js', 'build.js'];
 const OUTPUTS = ['index.html', 'viewer.css', 'viewer.js'];
 
 function log(msg) {

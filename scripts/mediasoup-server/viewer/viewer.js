@@ -12,6 +12,7 @@
 import { Device } from 'mediasoup-client';
 import * as protooClient from 'protoo-client';
 import { createChat } from './chat.js';
+import { readStamp, stampBand, stampDelay } from './stamp.js';
 
 const params = new URLSearchParams(location.search);
 const roomId = params.get('roomId') || 'demo';
@@ -336,9 +337,12 @@ function addConsumer(consumer, ownerId, d) {
 		const video = c.el.querySelector('video');
 		video.srcObject = stream;
 		video.addEventListener('resize', () => renderConsumer(c));
+		const epochMs = Number(consumer.appData.stampEpochMs) || 0;
+		if (epochMs > 0) c.stamps = { epochMs, periodMs: Number(consumer.appData.stampPeriodMs) || 0, delays: [], last: 0 };
 		if ('requestVideoFrameCallback' in video) {
 			const onFrame = () => {
 				c.frames++;
+				if (c.stamps) readDelay(c, video);
 				if (consumers.get(consumer.id) === c) video.requestVideoFrameCallback(onFrame);
 			};
 			video.requestVideoFrameCallback(onFrame);
@@ -355,6 +359,36 @@ function addConsumer(consumer, ownerId, d) {
 	consumers.set(consumer.id, c);
 	renderConsumer(c);
 	renderPeer(p);
+}
+
+// readDelay reads the stamp of the frame the video shows (callctl's test
+// picture, see stamp.js) at most 5 times a second, and keeps the delays of
+// the last 25 reads: their median is the tile's "delay N ms".
+function readDelay(c, video) {
+	const now = Date.now();
+	const w = video.videoWidth;
+	const h = video.videoHeight;
+	if (!w || !h || now - c.stamps.last < 200) return;
+	c.stamps.last = now;
+	const canvas = c.stamps.canvas || (c.stamps.canvas = document.createElement('canvas'));
+	if (canvas.width !== w || canvas.height !== h) {
+		canvas.width = w;
+		canvas.height = h;
+	}
+	const ctx = canvas.getContext('2d', { willReadFrequently: true });
+	const [y0, y1] = stampBand(h);
+	ctx.drawImage(video, 0, 0, w, h);
+	const stamp = readStamp(ctx.getImageData(0, y0, w, y1 - y0).data, w, h);
+	if (!stamp) {
+		c.stamps.misses = (c.stamps.misses || 0) + 1;
+		return;
+	}
+	c.stamps.reads = (c.stamps.reads || 0) + 1;
+	c.stamps.frame = stamp.frame;
+	c.stamps.delays.push(stampDelay(stamp.timeMs, c.stamps.epochMs, c.stamps.periodMs, now));
+	if (c.stamps.delays.length > 25) c.stamps.delays.shift();
+	const sorted = [...c.stamps.delays].sort((a, b) => a - b);
+	c.delayMs = sorted[Math.floor(sorted.length / 2)];
 }
 
 function removeConsumer(id) {
@@ -394,6 +428,7 @@ function renderConsumer(c) {
 	const parts = [];
 	parts.push(video.videoWidth ? `${video.videoWidth}×${video.videoHeight}` : 'waiting…');
 	if (c.fps) parts.push(`${c.fps} fps`);
+	if (c.delayMs !== undefined) parts.push(`delay ${Math.round(c.delayMs)} ms`);
 	if (c.spatialLayer !== null || c.temporalLayer !== null) {
 		parts.push(`S${c.spatialLayer ?? '-'} T${c.temporalLayer ?? '-'}`);
 	}
@@ -526,6 +561,11 @@ window.viewer = {
 					framesRendered: c.frames,
 					width: v ? v.videoWidth : 0,
 					height: v ? v.videoHeight : 0,
+					// stamped callctl video: median delay (ms) of the last stamps
+					// read, stamps read and frames without a readable stamp
+					delayMs: c.delayMs === undefined ? null : c.delayMs,
+					stampsRead: c.stamps ? c.stamps.reads || 0 : 0,
+					stampMisses: c.stamps ? c.stamps.misses || 0 : 0,
 				};
 			}),
 			// ready: the chat DataChannel is open; sent: lines this page sent;
