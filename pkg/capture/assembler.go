@@ -8,16 +8,30 @@ import (
 
 // Bounds of the wait for a missing packet. pion's NACK generator asks for
 // a retransmission every 100 ms, so a repaired packet lands up to about
-// 100 ms + RTT after its slot: minGapWait leaves room for that. Three
-// frame intervals cover low frame rates, where frames are far apart.
-// Past the wait the gap is given up and the receiver asks for a key frame:
-// waiting longer only delays the picture and then bursts stale frames.
+// 100 ms + RTT after its slot: minGapWait leaves room for that on a short
+// path. Three frame intervals cover low frame rates, where frames are far
+// apart. On a long path the wait follows the repairs measured
+// (repairMargin over the smoothed repair time, see noteRepair), up to
+// maxGapWait. Past the wait the gap is given up and the receiver asks for
+// a key frame: waiting longer only delays the picture and then bursts
+// stale frames.
 const (
 	minGapWait       = 150 * time.Millisecond
+	maxGapWait       = time.Second
+	repairMargin     = 50 * time.Millisecond
 	gapWaitFrames    = 3
 	maxPendingPkts   = 1024 // a hard cap when the clock does not move
+	maxGivenUp       = 16   // holes remembered after giving up, for late repairs
 	defaultFrameTime = time.Second / 30
 )
+
+// givenUpHole is a run of missing packets [from, to) that was given up,
+// and when it was noticed: a retransmission arriving later still tells
+// how long repairs take.
+type givenUpHole struct {
+	from, to uint64
+	noticed  time.Time
+}
 
 // assembledFrame is one complete frame, in sequence order.
 type assembledFrame struct {
@@ -55,6 +69,9 @@ type frameAssembler struct {
 	lastTS    uint32
 	haveTS    bool
 	frameTime time.Duration // smoothed frame interval from RTP timestamps
+
+	repair  time.Duration // smoothed time from noticing a hole to its repair
+	givenUp []givenUpHole // the last maxGivenUp holes given up
 }
 
 // isKey tells key frames (complete and depacketized) apart: one that is
@@ -86,7 +103,11 @@ func (a *frameAssembler) push(p *rtp.Packet) []assembledFrame {
 	case ext+maxPendingPkts < a.next || ext > a.highest+maxPendingPkts:
 		a.restart(ext) // a jump no reordering explains: a new numbering
 	case ext < a.next:
+		a.lateRepair(ext)
 		return nil // late: already emitted or given up
+	}
+	if ext < a.highest && a.pkts[ext] == nil {
+		a.repaired(ext)
 	}
 	a.lastExt = ext
 	a.pkts[ext] = p
@@ -184,7 +205,56 @@ func (a *frameAssembler) measure(ts uint32) {
 
 // gapWait is how long a missing packet may be waited for.
 func (a *frameAssembler) gapWait() time.Duration {
-	return max(minGapWait, gapWaitFrames*a.frameTime)
+	w := max(minGapWait, gapWaitFrames*a.frameTime)
+	if a.repair > 0 {
+		w = max(w, a.repair+repairMargin)
+	}
+	return min(w, maxGapWait)
+}
+
+// repaired: packet ext filled a hole in time; the hole was noticed when
+// the first packet after it arrived.
+func (a *frameAssembler) repaired(ext uint64) {
+	for s := ext + 1; s <= a.highest; s++ {
+		if t, ok := a.arrived[s]; ok {
+			a.noteRepair(a.now().Sub(t))
+			return
+		}
+	}
+}
+
+// lateRepair: packet ext arrived after its hole was given up; if the hole
+// is remembered, it still measures a repair (one that the wait was too
+// short for).
+func (a *frameAssembler) lateRepair(ext uint64) {
+	for _, h := range a.givenUp {
+		if ext >= h.from && ext < h.to {
+			a.noteRepair(a.now().Sub(h.noticed))
+			return
+		}
+	}
+}
+
+// noteRepair smooths repair times, rising fast (a wait that is too short
+// loses whole frames) and falling slowly.
+func (a *frameAssembler) noteRepair(d time.Duration) {
+	if d <= 0 || d > maxGapWait {
+		return
+	}
+	if d > a.repair {
+		a.repair += (d - a.repair) / 2
+	} else {
+		a.repair += (d - a.repair) / 16
+	}
+}
+
+// rememberHole keeps a given-up hole for lateRepair, the oldest going
+// first.
+func (a *frameAssembler) rememberHole(from, to uint64, noticed time.Time) {
+	if len(a.givenUp) == maxGivenUp {
+		a.givenUp = append(a.givenUp[:0], a.givenUp[1:]...)
+	}
+	a.givenUp = append(a.givenUp, givenUpHole{from: from, to: to, noticed: noticed})
 }
 
 // giveUp abandons the first run of missing packets once it has been
@@ -223,6 +293,7 @@ func (a *frameAssembler) giveUp() bool {
 	for s := a.next; s < hole; s++ {
 		a.consume(s)
 	}
+	a.rememberHole(hole, after, a.arrived[after])
 	a.next, a.lost, a.resync = after, true, true
 	return true
 }
@@ -264,6 +335,7 @@ func (a *frameAssembler) skipToKeyFrame(ext uint64) {
 	for s := a.next; s < start; s++ {
 		a.consume(s)
 	}
+	a.rememberHole(a.next, start, a.arrived[start])
 	a.next, a.lost, a.resync = start, true, false
 }
 

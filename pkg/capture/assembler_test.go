@@ -106,6 +106,49 @@ func TestAssemblerSkipsAHoleForACompleteKeyFrame(t *testing.T) {
 	h.expect([]byte{0x00}, []byte{0x50, 0x51}, []byte{0x60})
 }
 
+// TestAssemblerWaitFollowsRepairs: on a long path repairs take longer than
+// the initial wait; a late one is still measured, and the wait grows so
+// that the next hole is repaired in time instead of given up.
+func TestAssemblerWaitFollowsRepairs(t *testing.T) {
+	h := newAsmHarness(t)
+	const repair = 250 * time.Millisecond
+	h.pkt(10, 0, 0, 1)
+	h.pkt(12, 2, 0, 1) // 11 lost: noticed now
+	h.now = h.now.Add(minGapWait)
+	h.pkt(13, 3, 0, 1) // the wait is over: 11 given up
+	h.expect([]byte{0x00}, []byte{0x20}, []byte{0x30})
+	h.now = h.now.Add(repair - minGapWait)
+	h.pkt(11, 1, 0, 1) // the repair, too late, measured
+	if w := h.a.gapWait(); w <= minGapWait || w > repair+repairMargin {
+		t.Fatalf("gapWait after a %s repair: %s", repair, w)
+	}
+	for range 3 { // more late repairs of the same length
+		h.pkt(15, 5, 0, 1)
+		h.now = h.now.Add(h.a.gapWait())
+		h.pkt(16, 6, 0, 1)
+		h.now = h.now.Add(repair - h.a.gapWait())
+		h.pkt(14, 4, 0, 1)
+		h.out = h.out[:3]
+		h.a.restart(17) // a fresh numbering for the next round
+		h.pkt(17, 7, 0, 1)
+		h.out = h.out[:3]
+	}
+	if w := h.a.gapWait(); w < repair {
+		t.Fatalf("gapWait %s after repeated %s repairs", w, repair)
+	}
+	h.out = nil
+	h.pkt(19, 9, 0, 1) // 18 lost
+	h.now = h.now.Add(repair)
+	h.pkt(20, 10, 0, 1) // waited long enough for the repair…
+	h.pkt(18, 8, 0, 1)  // …which arrives in time
+	h.expect([]byte{0x80}, []byte{0x90}, []byte{0xa0})
+	for _, f := range h.out {
+		if f.afterLoss {
+			t.Errorf("a hole repaired within the learnt wait counted as loss")
+		}
+	}
+}
+
 func TestAssemblerBoundsHostileStreams(t *testing.T) {
 	h := newAsmHarness(t)
 	h.pkt(0, 0, 0, 1)
