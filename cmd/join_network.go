@@ -118,6 +118,8 @@ func (n *networkOptions) parseServers() error {
 func parseICEServer(raw string) (*stun.URI, error) {
 	scheme, rest, _ := strings.Cut(raw, ":")
 	switch {
+	case stun.NewSchemeType(scheme) == stun.SchemeTypeUnknown:
+		return nil, fmt.Errorf("scheme %q: want stun, stuns, turn or turns", scheme)
 	case strings.HasPrefix(rest, "//"):
 		return nil, fmt.Errorf(`write %s:HOST[:PORT], without "//"`, scheme)
 	case strings.Contains(rest, "@"):
