@@ -2,15 +2,9 @@ package sdk_test
 
 import (
 	"context"
-	"net"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/callctl/callctl/pkg/capture"
@@ -22,132 +16,9 @@ import (
 // process, on 127.0.0.1): both participants may use relay candidates only,
 // so every packet between them and mediasoup passes the TURN server.
 
-const (
-	turnRealm = "callctl.test"
-	turnUser  = "bot"
-	turnPass  = "s3cret"
-)
-
-// testTURN is a TURN server with a UDP and a TCP listener and long-term
-// credentials, relaying to loopback peers (mediasoup is on 127.0.0.1),
-// that counts the bytes exchanged with its clients on each listener and
-// remembers the relay addresses it allocated.
-type testTURN struct {
-	udpAddr, tcpAddr string
-	udpBytes         atomic.Uint64
-	tcpBytes         atomic.Uint64
-
-	mu     sync.Mutex
-	relays []string // "ip:port" of every allocation
-}
-
-func startTURN(t *testing.T) *testTURN {
-	t.Helper()
-	s := &testTURN{}
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		_ = pc.Close()
-		t.Fatal(err)
-	}
-	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), ln.Addr().String()
-	// The default generator would relay from an address mediasoup's
-	// loopback candidates cannot be paired with; the permission handler
-	// admits loopback peers, which a public TURN server would refuse.
-	relay := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
-	}
-	allowLoopback := func(_ net.Addr, peer net.IP) bool { return peer.IsLoopback() }
-	key := turn.GenerateAuthKey(turnUser, turnRealm, turnPass)
-	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm: turnRealm,
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			return ra.Username, key, ra.Username == turnUser
-		},
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: &countingPacketConn{PacketConn: pc, n: &s.udpBytes}, RelayAddressGenerator: relay(), PermissionHandler: allowLoopback,
-		}},
-		ListenerConfigs: []turn.ListenerConfig{{
-			Listener: &countingListener{Listener: ln, n: &s.tcpBytes}, RelayAddressGenerator: relay(), PermissionHandler: allowLoopback,
-		}},
-		EventHandler: turn.EventHandler{
-			OnAllocationCreated: func(_, _ net.Addr, _, _, _ string, relayAddr net.Addr, _ int) {
-				s.mu.Lock()
-				s.relays = append(s.relays, relayAddr.String())
-				s.mu.Unlock()
-			},
-		},
-	})
-	if err != nil {
-		_, _ = pc.Close(), ln.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-// relayed reports whether addr ("ip:port/proto", as TransportStats has
-// it) is one of the server's relay addresses.
-func (s *testTURN) relayed(addr string) bool {
-	ipPort, _, _ := strings.Cut(addr, "/")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Contains(s.relays, ipPort)
-}
-
-type countingPacketConn struct {
-	net.PacketConn
-	n *atomic.Uint64
-}
-
-func (c *countingPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, addr, err := c.PacketConn.ReadFrom(b)
-	c.n.Add(uint64(max(n, 0)))
-	return n, addr, err
-}
-
-func (c *countingPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	n, err := c.PacketConn.WriteTo(b, addr)
-	c.n.Add(uint64(max(n, 0)))
-	return n, err
-}
-
-type countingListener struct {
-	net.Listener
-	n *atomic.Uint64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: c, n: l.n}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	n *atomic.Uint64
-}
-
-func (c *countingConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.n.Add(uint64(max(n, 0)))
-	return n, err
-}
-
-func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	c.n.Add(uint64(max(n, 0)))
-	return n, err
-}
-
 // newRelayPeer is a faultPeer (320x180 VP8 and a tone, decoding what it
-// receives) whose media may only go through the TURN server at url.
-func newRelayPeer(t *testing.T, serverURL, name, turnURL string) *faultPeer {
+// receives) whose media may only go through the TURN server turn.
+func newRelayPeer(t *testing.T, serverURL, name string, turn webrtc.ICEServer) *faultPeer {
 	t.Helper()
 	audio, err := capture.NewToneAudio(capture.AudioOptions{})
 	if err != nil {
@@ -162,7 +33,7 @@ func newRelayPeer(t *testing.T, serverURL, name, turnURL string) *faultPeer {
 		t.Fatal(err)
 	}
 	ice := sdk.LoopbackICE()
-	ice.Servers = []webrtc.ICEServer{{URLs: []string{turnURL}, Username: turnUser, Credential: turnPass}}
+	ice.Servers = []webrtc.ICEServer{turn}
 	ice.RelayOnly = true
 	c, err := sdk.NewClient(sdk.Config{ServerURL: serverURL, Audio: audio, Video: video, Sink: sink, ICE: ice})
 	if err != nil {
@@ -177,36 +48,26 @@ func newRelayPeer(t *testing.T, serverURL, name, turnURL string) *faultPeer {
 func TestRelayOnlyThroughTURN(t *testing.T) {
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
 	t.Logf("mediasoup %s", srv.MediasoupVersion)
-	for _, tc := range []struct {
-		name, query string
-		counter     func(*testTURN) *atomic.Uint64
-	}{
-		{"udp", "", func(s *testTURN) *atomic.Uint64 { return &s.udpBytes }},
-		{"tcp", "?transport=tcp", func(s *testTURN) *atomic.Uint64 { return &s.tcpBytes }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
 			leakCheck(t)
-			ts := startTURN(t)
-			addr := ts.udpAddr
-			if tc.name == "tcp" {
-				addr = ts.tcpAddr
-			}
-			testRelayOnly(t, srv.URL, ts, "turn:"+addr+tc.query, "turn-"+tc.name, tc.counter(ts))
+			testRelayOnly(t, srv.URL, sdktest.StartTURN(t), transport)
 		})
 	}
 }
 
-func testRelayOnly(t *testing.T, serverURL string, ts *testTURN, turnURL, room string, relayedBytes *atomic.Uint64) {
+func testRelayOnly(t *testing.T, serverURL string, ts *sdktest.TURN, transport string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
-	alice := newRelayPeer(t, serverURL, "alice", turnURL)
-	bob := newRelayPeer(t, serverURL, "bob", turnURL)
+	alice := newRelayPeer(t, serverURL, "alice", ts.ICEServer(transport))
+	bob := newRelayPeer(t, serverURL, "bob", ts.ICEServer(transport))
+	room := "turn-" + transport
 	alice.join(t, ctx, room)
 	bob.join(t, ctx, room)
 	bob.waitFlowing(t, ctx, "alice", 15)
 	alice.waitFlowing(t, ctx, "bob", 15)
-	t.Logf("%s: both decode each other's video %s after the joins began", turnURL, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: both decode each other's video %s after the joins began", ts.URL(transport), time.Since(start).Round(time.Millisecond))
 
 	for _, p := range []*faultPeer{alice, bob} {
 		st, err := p.c.Stats(ctx)
@@ -217,19 +78,19 @@ func testRelayOnly(t *testing.T, serverURL string, ts *testTURN, turnURL, room s
 			t.Fatalf("%s: %d transports, want send and recv", p.name, len(st.Transports))
 		}
 		for _, tr := range st.Transports {
-			if !ts.relayed(tr.LocalAddress) {
-				t.Errorf("%s %s transport: local candidate %s is not a relay address of the TURN server (%v)", p.name, tr.Transport, tr.LocalAddress, ts.relays)
+			if !ts.Relayed(tr.LocalAddress) {
+				t.Errorf("%s %s transport: local candidate %s is not a relay address of the TURN server (%v)", p.name, tr.Transport, tr.LocalAddress, ts.Relays())
 			}
 			t.Logf("%s %s: %s -> %s, %d bytes sent, %d received", p.name, tr.Transport, tr.LocalAddress, tr.RemoteAddress, tr.BytesSent, tr.BytesReceived)
 		}
 	}
 	// Media keeps flowing through the relay: more frames decoded, more
 	// bytes through the TURN listener.
-	frames, bytes := bob.frames(ctx, "alice"), relayedBytes.Load()
+	frames, bytes := bob.frames(ctx, "alice"), ts.Bytes(transport)
 	waitUntil(t, 15*time.Second, "more frames decoded and bytes relayed", func() bool {
-		return decodedSince(bob.frames(ctx, "alice"), frames) && relayedBytes.Load() > bytes+50_000
+		return decodedSince(bob.frames(ctx, "alice"), frames) && ts.Bytes(transport) > bytes+50_000
 	})
-	t.Logf("%s: %d bytes exchanged with the TURN server's clients", turnURL, relayedBytes.Load())
+	t.Logf("%s: %d bytes exchanged with the TURN server's clients", ts.URL(transport), ts.Bytes(transport))
 }
 
 // waitUntil polls cond until it holds or d passes.
