@@ -33,7 +33,7 @@ type networkOptions struct {
 	base                   transport.Net // what impaired networks wrap
 }
 
-const impairFlagHelp = "impair this process's media path in process (no root): comma-separated loss=5%,burst=3,delay=100ms,jitter=20ms,reorder=1%,rate=500kbit,queue=200ms; " +
+const impairFlagHelp = "impair the media path (pion's UDP sockets, not signaling) in process, no root needed: comma-separated loss=5%,burst=3,delay=100ms,jitter=20ms,reorder=1%,rate=500kbit,queue=200ms; " +
 	`prefix a key with send. or recv. for one direction (see 'callctl help impair')`
 
 func (n *networkOptions) addFlags(f *pflag.FlagSet) {
