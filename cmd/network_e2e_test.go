@@ -51,7 +51,9 @@ func TestFleetRelayOnlyImpaired(t *testing.T) {
 			t.Errorf("bot-s0 %v transport: local candidate %q is not a relay of the TURN server (%v)", m["transport"], addr, ts.Relays())
 		}
 	}
-	if b := ts.Bytes("udp"); b < 100_000 {
+	// More than the TURN allocations and ICE checks alone (a few kB): the
+	// fleet leaves as soon as the check passes, a few seconds of media.
+	if b := ts.Bytes("udp"); b < 30_000 {
 		t.Errorf("the TURN server exchanged only %d bytes with its clients", b)
 	}
 	t.Logf("TURN over UDP carried %d bytes for 2 impaired publishers and 1 subscriber", ts.Bytes("udp"))

@@ -49,7 +49,7 @@ func TestRateLimitLowersForwardedLayer(t *testing.T) {
 	limit := impairLimit(t, ctx, alice)
 	n.Set(limit)
 	limited := time.Now()
-	bob.waitHeight(t, ctx, "alice", func(h int) bool { return h > 0 && h < 360 }, "below 360 high", 45*time.Second)
+	bob.waitHeight(t, ctx, "alice", func(h int) bool { return h > 0 && h < 360 }, "below 360 high", 60*time.Second)
 	t.Logf("limit %s: bob decodes alice at %s after %s", limit, bob.layerOf(ctx, "alice"), time.Since(limited).Round(time.Millisecond))
 	logServerStats(t, ctx, alice)
 
