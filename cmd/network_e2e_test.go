@@ -58,3 +58,36 @@ func TestFleetRelayOnlyImpaired(t *testing.T) {
 	}
 	t.Logf("TURN over UDP carried %d bytes for 2 impaired publishers and 1 subscriber", ts.Bytes("udp"))
 }
+
+// callctl join --impair reaches the media path: with 100 ms of delay each
+// way on its sockets, the ICE round-trip time of its transport to a server
+// on loopback is at least the 200 ms added (a bound, not a timing), while
+// the call works.
+func TestJoinImpairDelaysMediaPath(t *testing.T) {
+	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	alice := start(t, "join", "--server", srv.URL, "--room", "impair", "--user", "alice", "--width", "320", "--height", "180", "--fps", "15",
+		"--impair", "delay=100ms", "--stats-interval", "500ms")
+	var rtt float64
+	alice.waitFor("stats", 30*time.Second, func(m map[string]any) bool {
+		trs, _ := m["transports"].([]any)
+		for _, tr := range trs {
+			tm := tr.(map[string]any)
+			if tm["transport"] == "send" && tm["state"] == "connected" {
+				rtt, _ = tm["rttMs"].(float64)
+				return rtt > 0
+			}
+		}
+		return false
+	})
+	if rtt < 190 {
+		t.Errorf("send transport RTT %.1f ms with 100 ms of delay each way, want at least 200 ms", rtt)
+	}
+	t.Logf("send transport RTT with --impair delay=100ms: %.1f ms", rtt)
+	if res := ctlOK(t, "leave", "--session", "impair-alice"); res["left"] != true {
+		t.Errorf("leave: %v", res)
+	}
+	if code := alice.wait(30 * time.Second); code != ExitOK {
+		t.Fatalf("join exit %d\nstderr:\n%s", code, alice.stderr.String())
+	}
+	alice.checkStream("impair-alice", ExitOK)
+}
