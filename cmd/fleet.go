@@ -128,6 +128,7 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	f.IntVar(&o.conn.reconnectAttempts, "reconnect-attempts", 5, "rejoin a participant's lost call this many times; 0 disables")
 	o.addShardFlags(f)
 	o.addMetricsFlags(f)
+	o.conn.network.addFleetFlags(f)
 }
 
 // validate checks the flags; changed reports whether a flag was given.

@@ -121,6 +121,7 @@ func (s *fleetSession) newFleet(tlsCfg *tls.Config) (*fleet.Fleet, error) {
 		Plan: s.o.planOptions(), JoinRate: s.o.joinRate, Audio: audio, Video: video,
 		Subscribe: s.o.subscribeOptions(), NewSink: s.sink, Expect: s.o.expectations(),
 		ICE:          s.o.conn.iceConfig(),
+		NewNet:       s.o.conn.network.fleetNet,
 		Reconnect:    sdk.ReconnectConfig{MaxAttempts: s.o.conn.reconnectAttempts},
 		LeaveTimeout: s.o.conn.leaveTimeout, Logger: s.log, OnEvent: s.onEvent,
 		OnStats: s.metrics.onStats(),

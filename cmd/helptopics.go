@@ -32,6 +32,7 @@ func newHelpTopics(io IO) []*cobra.Command {
 		topic("exit-codes", "Exit codes of callctl commands", exitCodes),
 		topic("events", "The NDJSON event stream of callctl join", func() string { return eventsHelp }),
 		topic("control", "Controlling a running join: sessions, sockets, protocol", func() string { return controlHelp }),
+		topic("impair", "Impairing the media path (--impair) and relaying through TURN", func() string { return impairHelp }),
 	}
 }
 

@@ -38,6 +38,8 @@ type joinOptions struct {
 	consumePeers                      []string // --consume-peer
 	expect                            expectations
 	expectSet                         bool // any --expect-* flag given
+
+	network networkOptions // --impair, --ice-server, --ice-relay-only
 }
 
 func (o *joinOptions) displayName() string {
@@ -106,6 +108,9 @@ func (o *joinOptions) validate() error {
 	if o.consume == "none" && len(o.consumePeers) > 0 {
 		return bad("--consume-peer makes no sense with --consume none")
 	}
+	if err := o.network.validate(); err != nil {
+		return err
+	}
 	if o.iceLoopback != "auto" && o.iceLoopback != "on" && o.iceLoopback != "off" {
 		return bad("--ice-loopback %q: want auto, on or off", o.iceLoopback)
 	}
@@ -138,6 +143,7 @@ func (o *joinOptions) iceConfig() sdk.ICEConfig {
 	if len(o.iceInterfaces) > 0 {
 		ice.Interfaces = o.iceInterfaces
 	}
+	o.network.apply(&ice)
 	return ice
 }
 

@@ -213,6 +213,9 @@ func (f *Fleet) newClient(m Member) (*sdk.Client, error) {
 		ServerURL: o.ServerURL, Origin: o.Origin, TLS: o.TLS, ICE: o.ICE, Reconnect: o.Reconnect,
 		RequestTimeout: o.RequestTimeout, Logger: o.Logger.With("participant", m.ID),
 	}
+	if o.NewNet != nil {
+		cfg.ICE.Net = o.NewNet(m)
+	}
 	var handles []sdk.MediaSource
 	closeHandles := func() {
 		for _, h := range handles {

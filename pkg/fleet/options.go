@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pion/transport/v5"
+
 	"github.com/callctl/callctl/pkg/sdk"
 )
 
@@ -58,6 +60,10 @@ type Options struct {
 	Reconnect      sdk.ReconnectConfig
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// NewNet, when set, returns a participant's own network for its media
+	// (its ICE.Net), so that each one is impaired on its own link (see
+	// pkg/netem); nil keeps ICE.Net.
+	NewNet func(m Member) transport.Net
 
 	// LeaveTimeout bounds a participant's graceful leave (default 5 s).
 	LeaveTimeout time.Duration

@@ -124,6 +124,10 @@ type ICEConfig struct {
 	// only, no pacing) to send transports: see
 	// SendTransport.BandwidthEstimate.
 	SendBandwidthEstimation bool
+	// RelayOnly gathers and uses relay candidates only (ICE transport
+	// policy "relay"): media goes through a TURN server of
+	// TransportOptions.IceServers, as for clients that must relay.
+	RelayOnly bool
 }
 
 // LoopbackICE keeps every candidate pair on 127.0.0.1: what tests and a

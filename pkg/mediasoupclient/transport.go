@@ -51,9 +51,13 @@ func newTransport(d *Device, ext extendedCaps, o TransportOptions, direction str
 	if err != nil {
 		return nil, err
 	}
+	policy := o.IceTransportPolicy
+	if d.opts.ICE.RelayOnly {
+		policy = webrtc.ICETransportPolicyRelay
+	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		ICEServers:         o.IceServers,
-		ICETransportPolicy: o.IceTransportPolicy,
+		ICETransportPolicy: policy,
 		BundlePolicy:       webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy:      webrtc.RTCPMuxPolicyRequire,
 	})

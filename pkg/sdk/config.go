@@ -129,6 +129,9 @@ type ICEConfig struct {
 	// Net, when set, is the network pion's sockets use (a transport.Net
 	// that impairs traffic, say); default the operating system's.
 	Net transport.Net
+	// RelayOnly uses relay candidates only (ICE transport policy
+	// "relay"): media must go through a TURN server of Servers.
+	RelayOnly bool
 
 	sendBWE bool // Config.SendAdaptation: estimate the uplink's bandwidth
 }
@@ -143,7 +146,7 @@ func LoopbackICE() ICEConfig {
 func (c ICEConfig) layer() mediasoupclient.ICEConfig {
 	return mediasoupclient.ICEConfig{
 		Interfaces: c.Interfaces, IncludeLoopback: c.IncludeLoopback, IPs: c.IPs, TCP: c.TCP, PortMin: c.PortMin, PortMax: c.PortMax,
-		Net: c.Net, SendBandwidthEstimation: c.sendBWE,
+		Net: c.Net, SendBandwidthEstimation: c.sendBWE, RelayOnly: c.RelayOnly,
 	}
 }
 
