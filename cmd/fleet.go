@@ -118,6 +118,7 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.conn.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.conn.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces")
 	f.IntVar(&o.conn.reconnectAttempts, "reconnect-attempts", 5, "rejoin a participant's lost call this many times; 0 disables")
+	o.conn.talk.addFlags(f, true)
 }
 
 // validate checks the flags; changed reports whether a flag was given.

@@ -114,6 +114,7 @@ func (s *fleetSession) newFleet(tlsCfg *tls.Config) (*fleet.Fleet, error) {
 		ICE:          s.o.conn.iceConfig(),
 		Reconnect:    sdk.ReconnectConfig{MaxAttempts: s.o.conn.reconnectAttempts},
 		LeaveTimeout: s.o.conn.leaveTimeout, Logger: s.log, OnEvent: s.onEvent,
+		Talk: s.o.conn.talk.talk(""),
 	}
 	fl, err := fleet.New(opts)
 	if err != nil {
