@@ -97,10 +97,17 @@ func testTalkTurns(t *testing.T, dialect string) {
 		t.Errorf("stats count %d active speaker changes, the events show %d", st.ActiveSpeakerChanges, len(rep.Changes))
 	}
 	// The audio itself arrived from every talker, not only the levels.
+	audio := 0
 	for _, c := range st.Consumers {
-		if c.Kind == "audio" && c.PacketsReceived == 0 {
-			t.Errorf("no audio packets from %s", c.PeerID)
+		if c.Kind == "audio" {
+			audio++
+			if c.PacketsReceived == 0 {
+				t.Errorf("no audio packets from %s", c.PeerID)
+			}
 		}
+	}
+	if audio != len(peers) {
+		t.Errorf("%d audio consumers, want one per talker (%d)", audio, len(peers))
 	}
 }
 
@@ -109,28 +116,9 @@ func testTalkTurns(t *testing.T, dialect string) {
 // turn started, and every peer named.
 func checkTurnReport(t *testing.T, rep sdktest.TurnReport, peers []string) {
 	t.Helper()
-	if len(rep.Unknown) > 0 {
-		t.Errorf("active speaker named peers not taking turns: %v", rep.Unknown)
-	}
-	if len(rep.Changes) < rep.Slots-1 {
-		t.Errorf("%d changes over %d turn slots, want at least %d", len(rep.Changes), rep.Slots, rep.Slots-1)
-	}
-	named := map[string]bool{}
-	within1s := 0
-	for _, c := range rep.Changes {
-		named[c.PeerID] = true
-		if c.Delay <= time.Second {
-			within1s++
-		}
-		if c.Delay > turnLagBound {
-			t.Errorf("change to %s came %v after its turn started (bound %v)", c.PeerID, c.Delay, turnLagBound)
-		}
-	}
-	t.Logf("%d of %d changes within 1 s of their turn's start", within1s, len(rep.Changes))
-	for _, p := range peers {
-		if !named[p] {
-			t.Errorf("%s was never the active speaker", p)
-		}
+	t.Logf("%d of %d changes within 1 s of their turn's start", rep.Within(time.Second), len(rep.Changes))
+	for _, p := range rep.Problems(peers, turnLagBound) {
+		t.Error(p)
 	}
 }
 

@@ -102,3 +102,41 @@ func (r TurnReport) String() string {
 	}
 	return s
 }
+
+// Problems lists what the report shows wrong for turns among peers: a
+// peer named that takes no turns, fewer changes than slots − 1 (the
+// last slot's change may still be on its way), a change later than
+// lagBound after its turn started, a peer never named.
+func (r TurnReport) Problems(peers []string, lagBound time.Duration) []string {
+	var out []string
+	if len(r.Unknown) > 0 {
+		out = append(out, fmt.Sprintf("active speaker named peers not taking turns: %v", r.Unknown))
+	}
+	if len(r.Changes) < r.Slots-1 {
+		out = append(out, fmt.Sprintf("%d changes over %d turn slots, want at least %d", len(r.Changes), r.Slots, r.Slots-1))
+	}
+	named := map[string]bool{}
+	for _, c := range r.Changes {
+		named[c.PeerID] = true
+		if c.Delay > lagBound {
+			out = append(out, fmt.Sprintf("change to %s came %v after its turn started (bound %v)", c.PeerID, c.Delay, lagBound))
+		}
+	}
+	for _, p := range peers {
+		if !named[p] {
+			out = append(out, p+" was never the active speaker")
+		}
+	}
+	return out
+}
+
+// Within counts the changes that came at most d after their turn started.
+func (r TurnReport) Within(d time.Duration) int {
+	n := 0
+	for _, c := range r.Changes {
+		if c.Delay <= d {
+			n++
+		}
+	}
+	return n
+}
