@@ -122,7 +122,8 @@ func (t Talk) Schedule() (func(time.Time) bool, error) {
 // TurnOf is the index of the publisher whose turn it is at now, among
 // count taking turns of length turn from the Unix epoch.
 func TurnOf(now time.Time, turn time.Duration, count int) int {
-	return int(SlotOf(now, turn) % int64(count))
+	n := int64(count)
+	return int((SlotOf(now, turn)%n + n) % n) // in [0, count) before 1970 too
 }
 
 // SlotOf is the number of the turn slot holding now; it starts at
