@@ -17,9 +17,17 @@ import (
 // voiceTrack that stamps it.
 
 const (
-	// SilenceLevel is the level of silence: -127 dBov, the lowest RFC
-	// 6464 can express.
-	SilenceLevel uint8 = 127
+	// IdleLevel (-100 dBov) is the quietest level stamped: a silent
+	// participant's, and that of a source's silent frames. It is an idle
+	// microphone in a quiet room rather than digital silence (127) for
+	// two reasons. mediasoup's AudioLevelObserver ignores it all the same
+	// (its threshold is -80 dBov on the reference server and in
+	// mediasoup-demo). But its ActiveSpeakerObserver learns each
+	// producer's noise floor from the quietest level that is not digital
+	// silence and counts as speech only what is louder than that floor:
+	// a producer that stamps only digital silence and a steady tone gets
+	// the tone as its floor and never becomes the dominant speaker.
+	IdleLevel uint8 = 100
 	// DefaultVoiceLevel (-30 dBov) is stamped on the packets of sources
 	// that cannot tell the level of their frames (pre-encoded files): a
 	// typical level of speech, well above the observers' thresholds.
@@ -40,7 +48,7 @@ type Voice struct {
 	// DefaultVoiceLevel.
 	Level func() uint8
 	// Talking reports whether the participant speaks at the given time.
-	// When it does not, packets carry SilenceLevel and their Opus payload
+	// When it does not, packets carry IdleLevel and their Opus payload
 	// is replaced by a silence frame (the source keeps running: it may
 	// be shared by other producers). nil: always talking.
 	Talking func(time.Time) bool
@@ -132,7 +140,7 @@ func (w *voiceWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if !talking && w.opus {
 		payload = opusSilence
 	}
-	ext, err := rtp.AudioLevelExtension{Level: level, Voice: talking && level < SilenceLevel}.Marshal()
+	ext, err := rtp.AudioLevelExtension{Level: level, Voice: talking && level < IdleLevel}.Marshal()
 	if err != nil {
 		return 0, err
 	}
@@ -156,10 +164,10 @@ func (w *voiceWriter) Write(b []byte) (int, error) {
 // level is what to stamp now and whether the participant talks.
 func (w *voiceWriter) level() (uint8, bool) {
 	if w.voice.Talking != nil && !w.voice.Talking(w.voice.Now()) {
-		return SilenceLevel, false
+		return IdleLevel, false
 	}
 	if w.voice.Level == nil {
 		return DefaultVoiceLevel, true
 	}
-	return min(w.voice.Level(), SilenceLevel), true
+	return min(w.voice.Level(), IdleLevel), true
 }

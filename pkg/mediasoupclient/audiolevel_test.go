@@ -39,10 +39,11 @@ func TestVoiceWriterStamps(t *testing.T) {
 	}{
 		{"the source's level", 4, true, func() uint8 { return level }, true, 17, true, false},
 		{"no level: constant speech", 4, true, nil, true, int(DefaultVoiceLevel), true, false},
-		{"not talking: silence", 4, true, func() uint8 { return level }, false, 127, false, true},
-		{"not talking, not opus: level only", 4, false, nil, false, 127, false, false},
-		{"silent frame while talking", 4, true, func() uint8 { return 127 }, true, 127, false, false},
-		{"level clamped", 4, true, func() uint8 { return 200 }, true, 127, false, false},
+		{"not talking: idle level, silence", 4, true, func() uint8 { return level }, false, int(IdleLevel), false, true},
+		{"not talking, not opus: level only", 4, false, nil, false, int(IdleLevel), false, false},
+		{"silent frame while talking: idle", 4, true, func() uint8 { return 127 }, true, int(IdleLevel), false, false},
+		{"quiet frame above idle", 4, true, func() uint8 { return 99 }, true, 99, true, false},
+		{"level out of range", 4, true, func() uint8 { return 200 }, true, int(IdleLevel), false, false},
 		{"not negotiated: untouched", 0, true, nil, false, -1, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,12 +15,15 @@ import (
 )
 
 // Talking patterns: when a publisher speaks. While it does not, its audio
-// packets carry the RFC 6464 silence level (-127 dBov) and an Opus
-// silence frame instead of what the source encoded, so the server's
-// audio level and active speaker observers see it fall silent and
-// switch to whoever speaks. The schedules are pure functions of the wall
-// clock (and a seed), so separate processes and machines agree on whose
-// turn it is as far as their clocks agree.
+// packets carry an idle microphone's level (-100 dBov, see
+// mediasoupclient.IdleLevel: below the observers' thresholds, yet not
+// digital silence, which mediasoup's ActiveSpeakerObserver cannot tell
+// from a noise floor) and an Opus silence frame instead of what the
+// source encoded, so the server's audio level and active speaker
+// observers see it fall silent and switch to whoever speaks. The
+// schedules are pure functions of the wall clock (and a seed), so
+// separate processes and machines agree on whose turn it is as far as
+// their clocks agree.
 
 // Talk modes.
 const (

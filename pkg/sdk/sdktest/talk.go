@@ -140,3 +140,16 @@ func (r TurnReport) Within(d time.Duration) int {
 	}
 	return n
 }
+
+// SpeakerTimeline lists the samples as offsets from from, for t.Log.
+func SpeakerTimeline(samples []SpeakerSample, from time.Time) string {
+	s := ""
+	for _, x := range samples {
+		name := x.PeerID
+		if name == "" {
+			name = "(silence)"
+		}
+		s += fmt.Sprintf(" %+dms:%s", x.At.Sub(from).Milliseconds(), name)
+	}
+	return s
+}
