@@ -3,6 +3,7 @@ package cmd
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Bad --talk flags are usage errors (exit 2, a message, nothing on
@@ -41,5 +42,21 @@ func TestTalkOptionsPattern(t *testing.T) {
 	f := talkOptions{mode: "turns", turn: 2e9, fleet: true}
 	if err := f.validate(); err != nil {
 		t.Fatalf("fleet turns: %v", err)
+	}
+}
+
+func TestTalkFlagWiring(t *testing.T) {
+	code, rec, stderr := runRecorded(t, "join", "--server", "ws://127.0.0.1:4443", "--room", "r", "--user", "u",
+		"--talk", "turns", "--talk-turn", "3s", "--talk-index", "1", "--talk-count", "2")
+	if code != ExitOK || rec.calls != 1 {
+		t.Fatalf("exit %d, %d runs; stderr %q", code, rec.calls, stderr)
+	}
+	tk := rec.join.talk.talk("u")
+	if tk.Mode != "turns" || tk.Turn != 3*time.Second || tk.Index != 1 || tk.Count != 2 {
+		t.Errorf("talk %+v", tk)
+	}
+	code, rec, stderr = runRecorded(t, "join", "--server", "ws://127.0.0.1:4443", "--room", "r", "--user", "u")
+	if code != ExitOK || rec.join.talk.mode != "always" || rec.join.talk.turn != 3*time.Second {
+		t.Errorf("defaults: exit %d, %+v, stderr %q", code, rec.join.talk, stderr)
 	}
 }
