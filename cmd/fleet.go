@@ -129,6 +129,7 @@ func (o *fleetOptions) addFlags(c *cobra.Command) {
 	o.addShardFlags(f)
 	o.addMetricsFlags(f)
 	o.conn.network.addFleetFlags(f)
+	o.conn.talk.addFlags(f, true)
 }
 
 // validate checks the flags; changed reports whether a flag was given.

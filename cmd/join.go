@@ -62,6 +62,7 @@ gracefully; a second one exits at once (code 130).`,
 	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "give up a graceful leave after this long")
 	o.media.addFlags(f)
 	o.network.addFlags(f)
+	o.talk.addFlags(f, false)
 	f.StringVar(&o.iceLoopback, "ice-loopback", "auto", "gather loopback candidates: auto (when the server is on loopback), on, off")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather candidates only on these interfaces (default all; lo when the server is on loopback)")
 	f.IntVar(&o.reconnectAttempts, "reconnect-attempts", 5, "rejoin a lost call (connection dropped, transport failed) this many times before giving up; 0 disables")

@@ -40,6 +40,7 @@ type joinOptions struct {
 	expectSet                         bool // any --expect-* flag given
 
 	network networkOptions // --impair, --ice-server, --ice-relay-only
+	talk    talkOptions    // --talk …: join_talk.go
 }
 
 func (o *joinOptions) displayName() string {
@@ -99,6 +100,9 @@ func (o *joinOptions) validate() error {
 	}
 	if err := o.media.validate(); err != nil {
 		return &usageError{err}
+	}
+	if err := o.talk.validate(); err != nil {
+		return err
 	}
 	switch o.consume {
 	case "", "all", "none", "audio", "video":
@@ -182,7 +186,7 @@ func (o *joinOptions) tlsConfig() (*tls.Config, error) {
 func (o *joinOptions) clientConfig(tlsCfg *tls.Config, audio, video sdk.MediaSource, sink sdk.ReceiveSink, log *slog.Logger) sdk.Config {
 	return sdk.Config{
 		ServerURL: o.server, ServerURLs: o.balancedServers(), Origin: o.origin, TLS: tlsCfg,
-		Audio: audio, Video: video, Sink: sink,
+		Audio: o.talk.wrap(audio, o.user), Video: video, Sink: sink,
 		VideoLayers: o.media.layers, AdaptiveLayers: o.media.adaptive,
 		ICE: o.iceConfig(), Logger: log,
 		Reconnect: sdk.ReconnectConfig{MaxAttempts: o.reconnectAttempts, FallbackURLs: o.fallbackServers},

@@ -16,8 +16,9 @@ const opusPacketSamples = toneSampleRate / 50 // 960
 // opusEncoder encodes 20 ms chunks of 48 kHz PCM with mediadevices' opus
 // package (libopus, OPUS_APPLICATION_VOIP).
 type opusEncoder struct {
-	rc  codec.ReadCloser
-	cur *wave.Int16Interleaved // the chunk being encoded, handed to rc's reader
+	rc    codec.ReadCloser
+	cur   *wave.Int16Interleaved // the chunk being encoded, handed to rc's reader
+	level levelMeter             // RFC 6464 level of the last chunk (audiolevel.go)
 }
 
 func newOpusEncoder(channels, bitrate int) (*opusEncoder, error) {
@@ -48,6 +49,7 @@ func newOpusEncoder(channels, bitrate int) (*opusEncoder, error) {
 // encode encodes one 20 ms chunk into one Opus packet.
 func (e *opusEncoder) encode(pcm *wave.Int16Interleaved) ([]byte, error) {
 	e.cur = pcm
+	e.level.measure(pcm)
 	b, release, err := e.rc.Read()
 	e.cur = nil
 	if err != nil {

@@ -240,6 +240,10 @@ func (f *Fleet) newClient(m Member) (*sdk.Client, error) {
 			handles = append(handles, h)
 			*s.dst = h
 		}
+		if err := f.applyTalk(m, &cfg); err != nil {
+			closeHandles()
+			return nil, err
+		}
 	case Subscriber:
 		cfg.Consume = o.Subscribe
 		if o.NewSink != nil {

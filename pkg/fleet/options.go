@@ -44,6 +44,10 @@ type Options struct {
 	// Audio and Video are what every publisher sends (nil: that kind is
 	// not sent). The fleet takes the owner's reference: Wait releases it.
 	Audio, Video *SharedSource
+	// Talk is when publishers speak (zero value: always). Each publisher
+	// gets its own Index and Count among its room's publishers in this
+	// fleet, and its id as Seed (see talk.go).
+	Talk sdk.Talk
 
 	// Subscribe selects what subscribers consume (zero value: everything).
 	// Publishers consume nothing.
@@ -153,6 +157,9 @@ func (o *Options) validate() error {
 		case o.NewSink == nil:
 			return errors.New("expecting decoding subscribers needs a decoding sink")
 		}
+	}
+	if err := validateTalk(o.Talk); err != nil {
+		return err
 	}
 	return o.Plan.validate()
 }

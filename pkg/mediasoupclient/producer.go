@@ -112,7 +112,7 @@ func (p *Producer) ReplaceTrack(track webrtc.TrackLocal) error {
 	if len(p.gates) != 1 {
 		return fmt.Errorf("%w: ReplaceTrack on a simulcast producer", ErrUnsupported)
 	}
-	g := newGatedTrack(track)
+	g := newGatedTrack(withDefaultVoice(track))
 	g.setOpen(!p.paused)
 	if err := p.sender.ReplaceTrack(g); err != nil {
 		return err

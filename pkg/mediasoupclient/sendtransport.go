@@ -137,7 +137,7 @@ func codecMatches(ec extendedCodec, c webrtc.RTPCodecCapability) bool {
 func (t *SendTransport) addProducer(_ context.Context, o ProducerOptions, local, remote RtpParameters) (*Producer, error) {
 	gates := make([]*gatedTrack, len(o.Tracks))
 	for i, tr := range o.Tracks {
-		gates[i] = newGatedTrack(tr)
+		gates[i] = newGatedTrack(withDefaultVoice(tr)) // audio: RFC 6464 levels, see audiolevel.go
 	}
 	tr, err := t.pc.AddTransceiverFromTrack(gates[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {

@@ -36,6 +36,7 @@ type call struct {
 	videoLayers   *Layers                  // applied to every new video consumer
 	muted         map[string]bool          // slots muted by the user, restored on rejoin
 	started       map[MediaSource]bool     // sources started (they outlive reconnects)
+	speakers      speakerChanges           // active_speaker notifications (talk_speaker.go)
 
 	rc            *reconnect.Machine
 	lostReason    string       // what was lost (signaling, send transport…)

@@ -137,6 +137,9 @@ type ConsumerLayersChanged struct {
 type ActiveSpeaker struct {
 	PeerID string  `json:"peerId"`
 	Volume float64 `json:"volume"`
+	// Changed is set when PeerID names another peer than the last one
+	// named (silences in between do not count).
+	Changed bool `json:"changed,omitempty"`
 }
 
 // TransportStateChanged reports a media transport's connection state.

@@ -49,7 +49,7 @@ func (cl *call) handleNotification(ctx context.Context, n demo.Notification) {
 			}
 		}
 	case demo.ActiveSpeaker:
-		cl.emit(ActiveSpeaker{PeerID: n.PeerID, Volume: n.Volume})
+		cl.emit(ActiveSpeaker{PeerID: n.PeerID, Volume: n.Volume, Changed: cl.speakers.observe(n.PeerID)})
 	case demo.DataConsumerClosed:
 		cl.closeDataConsumer(n.DataConsumerID)
 	case demo.Other:

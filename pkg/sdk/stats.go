@@ -20,6 +20,9 @@ type CallStats struct {
 	Transports []TransportStats `json:"transports"`
 	Producers  []ProducerStats  `json:"producers"`
 	Consumers  []ConsumerStats  `json:"consumers"`
+	// ActiveSpeakerChanges counts the changes of the server's active
+	// speaker this call saw (ActiveSpeaker.Changed after the first).
+	ActiveSpeakerChanges int `json:"activeSpeakerChanges,omitempty"`
 }
 
 // TransportStats describes one PeerConnection.
@@ -111,6 +114,7 @@ func (c *Client) Stats(ctx context.Context) (CallStats, error) {
 
 func (cl *call) stats() CallStats {
 	s := CallStats{Time: time.Now().UTC(), Transports: []TransportStats{}, Producers: []ProducerStats{}, Consumers: []ConsumerStats{}}
+	s.ActiveSpeakerChanges = cl.speakers.changes
 	if sess := cl.sess; sess != nil {
 		for _, t := range []struct {
 			name string
