@@ -125,7 +125,7 @@ func (s *fleetSession) newFleet(tlsCfg *tls.Config) (*fleet.Fleet, error) {
 		Reconnect:    sdk.ReconnectConfig{MaxAttempts: s.o.conn.reconnectAttempts},
 		LeaveTimeout: s.o.conn.leaveTimeout, Logger: s.log, OnEvent: s.onEvent,
 		OnStats: s.metrics.onStats(),
-		Talk: s.o.conn.talk.talk(""),
+		Talk:    s.o.conn.talk.talk(""),
 	}
 	fl, err := fleet.New(opts)
 	if err != nil {

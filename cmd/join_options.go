@@ -101,6 +101,9 @@ func (o *joinOptions) validate() error {
 	if err := o.media.validate(); err != nil {
 		return &usageError{err}
 	}
+	// Taking turns needs a tone that is on whenever its publisher talks:
+	// the default one beeps a second on, a second off.
+	o.media.continuousTone = o.talk.mode != "" && o.talk.mode != "always"
 	if err := o.talk.validate(); err != nil {
 		return err
 	}

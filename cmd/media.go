@@ -24,6 +24,7 @@ type mediaOptions struct {
 	record             string
 	noDecode           bool
 	adaptive           bool
+	continuousTone     bool // --talk other than always: no pauses of its own
 
 	layers *sdk.Layers // parsed --video-layer
 }
@@ -119,7 +120,7 @@ func (m *mediaOptions) audioSource() (sdk.MediaSource, error) {
 	kind, arg := splitSource(m.audio)
 	switch kind {
 	case "tone":
-		return capture.NewToneAudio(capture.AudioOptions{})
+		return capture.NewToneAudio(capture.AudioOptions{Continuous: m.continuousTone})
 	case "mic":
 		return capture.NewMicrophoneAudio(capture.MicrophoneOptions{Device: arg})
 	case "file":

@@ -92,15 +92,3 @@ func testRelayOnly(t *testing.T, serverURL string, ts *sdktest.TURN, transport s
 	})
 	t.Logf("%s: %d bytes exchanged with the TURN server's clients", ts.URL(transport), ts.Bytes(transport))
 }
-
-// waitUntil polls cond until it holds or d passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
