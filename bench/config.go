@@ -32,7 +32,7 @@ type config struct {
 }
 
 // allScenarios are the parts of the benchmark BENCH_SCENARIOS selects.
-var allScenarios = []string{"replay", "live", "sub", "subdecode", "chromium", "ramp", "profile"}
+var allScenarios = []string{"replay", "live", "sub", "subdecode", "chromium", "ramp", "profile", "delay"}
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Repeats: 3, Window: 10 * time.Second, Warmup: 3 * time.Second, JoinRate: 10, LiveMax: 10, ProfileSize: 10, Out: "../docs"}

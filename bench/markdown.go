@@ -63,13 +63,14 @@ func (rep *report) markdown() string {
 	c := rep.Config
 	w("This run: fleet sizes %v, ramp %v, %d run(s) per size (medians), %s measured after %s of warm-up, joins at %g/s. ",
 		c.Sizes, c.Ramp, c.Repeats, c.Window, c.Warmup, c.JoinRate)
-	w("`BENCH_SIZES`, `BENCH_RAMP`, `BENCH_REPEATS`, `BENCH_WINDOW`, `BENCH_WARMUP`, `BENCH_JOIN_RATE`, `BENCH_LIVE_MAX`, `BENCH_PROFILE_SIZE`, `BENCH_AT_MAX=1` (the other scenarios at the largest sustained size too) and `BENCH_SCENARIOS` (some of replay,live,sub,subdecode,chromium,ramp,profile) change them (`make bench BENCH_SIZES=10,50,100 BENCH_REPEATS=5`).\n\n")
+	w("`BENCH_SIZES`, `BENCH_RAMP`, `BENCH_REPEATS`, `BENCH_WINDOW`, `BENCH_WARMUP`, `BENCH_JOIN_RATE`, `BENCH_LIVE_MAX`, `BENCH_PROFILE_SIZE`, `BENCH_AT_MAX=1` (the other scenarios at the largest sustained size too) and `BENCH_SCENARIOS` (some of replay,live,sub,subdecode,chromium,ramp,profile,delay) change them (`make bench BENCH_SIZES=10,50,100 BENCH_REPEATS=5`).\n\n")
 	rep.howMeasured(w)
 	rep.baselineSection(w)
 	for _, sc := range rep.Scenarios {
 		rep.scenarioSection(w, sc)
 	}
 	rep.firstFrameSection(w)
+	rep.delaySection(w)
 	rep.sustainSection(w)
 	rep.targetsSection(w)
 	rep.profileSection(w)

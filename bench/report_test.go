@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -86,6 +87,27 @@ func TestMarkdownTargets(t *testing.T) {
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestDelaySection(t *testing.T) {
+	p := &proc{}
+	p.add([]byte(`{"type":"stats","data":{"consumers":[{"kind":"audio","audioDelayMs":12.5,"avOffsetMs":-3},` +
+		`{"kind":"video","delayMs":{"median":15.4,"p95":33.2,"max":41.3,"samples":120},"framesDecoded":300,"framesLost":2,"frameHeight":360}]}}`))
+	v, a := lastConsumer(p, "video"), lastConsumer(p, "audio")
+	if num(v["framesLost"]) != 2 || num(a["audioDelayMs"]) != 12.5 || lastConsumer(p, "data") != nil {
+		t.Fatalf("lastConsumer: video %v, audio %v", v, a)
+	}
+	rep := &report{Delay: []delayRun{
+		{VideoMedianMs: 15.4, VideoP95Ms: 33.2, VideoMaxMs: 41.3, AudioDelayMs: 12.5, FramesDecoded: 300, FramesLost: 2, Height: 360},
+		{Impair: "recv.delay=100ms", Err: "no delay measured"},
+	}}
+	var b strings.Builder
+	rep.delaySection(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) })
+	for _, want := range []string{"| clean loopback | 15.4 / 33.2 / 41.3 | 12.5 |", "| `--impair recv.delay=100ms` | failed: no delay measured"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("delay section lacks %q:\n%s", want, b.String())
 		}
 	}
 }

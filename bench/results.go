@@ -183,6 +183,7 @@ type report struct {
 	FirstFrame *firstFrameResult `json:"firstFrame,omitempty"`
 	Sustain    *sustainResult    `json:"sustain,omitempty"`
 	Profiles   []profileResult   `json:"profiles,omitempty"`
+	Delay      []delayRun        `json:"delay,omitempty"`
 	Notes      []string          `json:"notes,omitempty"`
 }
 

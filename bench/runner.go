@@ -27,6 +27,9 @@ func (h *harness) run(ctx context.Context, rep *report) {
 	if h.cfg.Scenarios["profile"] {
 		h.runProfiles(ctx, rep)
 	}
+	if h.cfg.Scenarios["delay"] {
+		rep.Delay = h.runDelays(ctx)
+	}
 	addRatios(rep)
 }
 
