@@ -21,17 +21,7 @@ const uplinkLimit = 300_000
 // her stop her top simulcast layer, and lifting it brings the layer
 // back; Bob, receiving her, sees the resolution follow.
 func TestSendAdaptationFollowsUplink(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the bandwidth estimate to fall and recover (long test)")
-	}
-	leakCheck(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	n, err := netem.New(netem.Spec{}, netem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	ctx, n := faultTest(t, "waits for the bandwidth estimate to fall and recover (long test)", 150*time.Second)
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
 	t.Logf("mediasoup %s", srv.MediasoupVersion)
 	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{

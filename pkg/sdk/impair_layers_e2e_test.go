@@ -19,17 +19,7 @@ import (
 // 640x360 back. The layer choice is the server's alone (no
 // SendAdaptation), from the scores of Alice's streams.
 func TestRateLimitLowersForwardedLayer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the server's layer choice to fall and recover (long test)")
-	}
-	leakCheck(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	n, err := netem.New(netem.Spec{}, netem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	ctx, n := faultTest(t, "waits for the server's layer choice to fall and recover (long test)", 150*time.Second)
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
 	t.Logf("mediasoup %s", srv.MediasoupVersion)
 	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{net: n, video: capture.VideoOptions{Width: 640, Height: 360, FPS: 30, Layers: 3}})

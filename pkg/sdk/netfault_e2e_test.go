@@ -126,6 +126,25 @@ func (p *faultPeer) waitFlowing(t *testing.T, ctx context.Context, from string, 
 	t.Fatalf("%s decoded fewer than %d frames of %s; events: %s", p.name, n, from, describe(p.r.snapshot()))
 }
 
+// faultTest sets up what the network-fault tests share: the -short skip
+// (when skipShort is not empty: why the test is long), a goroutine-leak
+// check, a deadline and an unimpaired netem.Net that the test impairs.
+func faultTest(t *testing.T, skipShort string, timeout time.Duration) (context.Context, *netem.Net) {
+	t.Helper()
+	if skipShort != "" && testing.Short() {
+		t.Skip(skipShort)
+	}
+	leakCheck(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	n, err := netem.New(netem.Spec{}, netem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	return ctx, n
+}
+
 // setupCut starts a server and Alice (through n) and Bob (plain), both
 // decoding each other's video.
 func setupCut(t *testing.T, ctx context.Context, n *netem.Net) (alice, bob *faultPeer) {
@@ -208,14 +227,7 @@ func measureRecovery(t *testing.T, ctx context.Context, n *netem.Net, alice, bob
 }
 
 func TestNetCutShortRecovers(t *testing.T) {
-	leakCheck(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	n, err := netem.New(netem.Spec{}, netem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	ctx, n := faultTest(t, "", 60*time.Second)
 	alice, bob := setupCut(t, ctx, n)
 
 	cut(t, ctx, n, bob, 3*time.Second)
@@ -230,18 +242,8 @@ func TestNetCutShortRecovers(t *testing.T) {
 }
 
 func TestNetCutLongRecovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 40 s media cut (long test)")
-	}
 	const cutFor = 40 * time.Second
-	leakCheck(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 110*time.Second)
-	defer cancel()
-	n, err := netem.New(netem.Spec{}, netem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	ctx, n := faultTest(t, "a 40 s media cut (long test)", 110*time.Second)
 	alice, bob := setupCut(t, ctx, n)
 	mark := len(alice.r.snapshot())
 

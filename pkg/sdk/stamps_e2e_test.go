@@ -43,17 +43,7 @@ func (r stampedRun) row() string {
 // downlink impaired in process (100 ms ± 20 ms, 5 % loss): the delay
 // rises by about the added delay and NACK/RTX keeps frame loss low.
 func TestStampedDelayAndFrameLoss(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two measurement periods of 10 s (long test)")
-	}
-	leakCheck(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	n, err := netem.New(netem.Spec{}, netem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	ctx, n := faultTest(t, "two measurement periods of 10 s (long test)", 120*time.Second)
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
 	// Small simulcast layers (320x180 down to 80x45) and a receive-only
 	// Bob keep the CPU (two cores, shared) out of the measurement: an
