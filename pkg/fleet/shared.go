@@ -130,7 +130,16 @@ func (h *handle) Kind() webrtc.RTPCodecType        { return h.shared.src.Kind() 
 func (h *handle) Codec() webrtc.RTPCodecCapability { return h.shared.src.Codec() }
 func (h *handle) Tracks() []webrtc.TrackLocal      { return h.shared.src.Tracks() }
 func (h *handle) RequestKeyFrame(layer int)        { h.shared.src.RequestKeyFrame(layer) }
-func (h *handle) Start(context.Context) error      { return h.shared.start() }
+
+// StampInfo passes the shared source's stamps on, so every publisher's
+// consumers can measure delay.
+func (h *handle) StampInfo() (epochMs, periodMs int64) {
+	if ss, ok := h.shared.src.(sdk.StampedSource); ok {
+		return ss.StampInfo()
+	}
+	return 0, 0
+}
+func (h *handle) Start(context.Context) error { return h.shared.start() }
 
 // SetPaused does nothing: pausing the shared source would mute the whole
 // fleet. A participant's mute is its producer's pause, which gates that

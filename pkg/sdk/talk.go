@@ -254,3 +254,12 @@ type talkingSource struct {
 // Tracks returns the same wrapped tracks every time (a reconnect
 // produces them again).
 func (s *talkingSource) Tracks() []webrtc.TrackLocal { return s.tracks }
+
+// StampInfo passes the wrapped source's stamps on (its timing markers
+// survive the talk pattern), so receivers still measure audio delay.
+func (s *talkingSource) StampInfo() (epochMs, periodMs int64) {
+	if ss, ok := s.MediaSource.(StampedSource); ok {
+		return ss.StampInfo()
+	}
+	return 0, 0
+}
