@@ -2,9 +2,7 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +70,7 @@ func TestWebRtcServerSharedPort(t *testing.T) {
 	// One port for every transport: the server's view of all six
 	// transports (two per participant) ...
 	pollUntil(t, ctx, fmt.Sprintf("all 6 transports on the WebRtcServer's UDP port %d", udpPort), func() (bool, string) {
-		return transportsOnPort(httpURL, room, udpPort, 6)
+		return transportsOnPort(srv, room, udpPort, 6)
 	})
 	// ... and the bots' selected ICE pairs.
 	want := fmt.Sprintf("127.0.0.1:%d/udp", udpPort) // the stats' "address:port/protocol"
@@ -119,44 +117,17 @@ func decodesAll(bot *proc, self string, peers []string) (bool, string) {
 
 // transportsOnPort reads the server's /status and reports whether room has
 // n transports whose selected ICE tuple uses local UDP port port.
-func transportsOnPort(httpURL, room string, port, n int) (bool, string) {
-	// No keep-alive: an idle connection would outlive the test (goleak).
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get(httpURL + "/status")
+func transportsOnPort(srv *sdktest.Server, room string, port, n int) (bool, string) {
+	trs, err := srv.RoomTransports(room)
 	if err != nil {
 		return false, err.Error()
 	}
-	defer resp.Body.Close()
-	var status struct {
-		RoomDetails []struct {
-			RoomID string `json:"roomId"`
-			Peers  []struct {
-				PeerID     string `json:"peerId"`
-				Transports []struct {
-					Direction string `json:"direction"`
-					IceState  string `json:"iceState"`
-					Protocol  string `json:"protocol"`
-					LocalPort int    `json:"localPort"`
-				} `json:"transports"`
-			} `json:"peers"`
-		} `json:"roomDetails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&status); err != nil {
-		return false, "decoding /status: " + err.Error()
-	}
 	var seen []string
 	onPort := 0
-	for _, r := range status.RoomDetails {
-		if r.RoomID != room {
-			continue
-		}
-		for _, p := range r.Peers {
-			for _, tr := range p.Transports {
-				seen = append(seen, fmt.Sprintf("%s/%s %s %s:%d", p.PeerID, tr.Direction, tr.IceState, tr.Protocol, tr.LocalPort))
-				if tr.Protocol == "udp" && tr.LocalPort == port {
-					onPort++
-				}
-			}
+	for _, tr := range trs {
+		seen = append(seen, fmt.Sprintf("%s/%s %s %s:%d", tr.PeerID, tr.Direction, tr.IceState, tr.Protocol, tr.LocalPort))
+		if tr.Protocol == "udp" && tr.LocalPort == port {
+			onPort++
 		}
 	}
 	return onPort == n && len(seen) == n, strings.Join(seen, ", ")

@@ -134,10 +134,7 @@ func (h *handle) RequestKeyFrame(layer int)        { h.shared.src.RequestKeyFram
 // StampInfo passes the shared source's stamps on, so every publisher's
 // consumers can measure delay.
 func (h *handle) StampInfo() (epochMs, periodMs int64) {
-	if ss, ok := h.shared.src.(sdk.StampedSource); ok {
-		return ss.StampInfo()
-	}
-	return 0, 0
+	return sdk.StampInfoOf(h.shared.src)
 }
 func (h *handle) Start(context.Context) error { return h.shared.start() }
 

@@ -63,8 +63,5 @@ func (h leveledHandle) AudioLevel() uint8 { return h.level.AudioLevel() }
 // StampInfo passes the handle's stamps on (embedding the interface
 // would hide them).
 func (h leveledHandle) StampInfo() (epochMs, periodMs int64) {
-	if ss, ok := h.MediaSource.(sdk.StampedSource); ok {
-		return ss.StampInfo()
-	}
-	return 0, 0
+	return sdk.StampInfoOf(h.MediaSource)
 }

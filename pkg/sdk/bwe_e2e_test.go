@@ -8,7 +8,6 @@ import (
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/netem"
 	"github.com/callctl/callctl/pkg/sdk"
-	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // uplinkLimit is Alice's send rate limit in the adaptation test: above
@@ -21,9 +20,7 @@ const uplinkLimit = 300_000
 // her stop her top simulcast layer, and lifting it brings the layer
 // back; Bob, receiving her, sees the resolution follow.
 func TestSendAdaptationFollowsUplink(t *testing.T) {
-	ctx, n := faultTest(t, "waits for the bandwidth estimate to fall and recover (long test)", 150*time.Second)
-	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
-	t.Logf("mediasoup %s", srv.MediasoupVersion)
+	ctx, n, srv := faultTest(t, "waits for the bandwidth estimate to fall and recover (long test)", 150*time.Second)
 	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{
 		net: n, adaptation: true, video: capture.VideoOptions{Width: 640, Height: 360, FPS: 15, Layers: 3},
 	})
@@ -36,7 +33,7 @@ func TestSendAdaptationFollowsUplink(t *testing.T) {
 			logServerStats(t, ctx, alice)
 		}
 	}()
-	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w == 640 }, "640 wide", 20*time.Second)
+	bob.waitVideoSize(t, ctx, "alice", frameWidth, func(w int) bool { return w == 640 }, "640 wide", 20*time.Second)
 	time.Sleep(2 * time.Second) // let the per-second bitrate meters settle
 	logSendRates(t, ctx, alice)
 	if n := count(alice.r.snapshot(), func(sdk.ProducerAdapted) bool { return true }); n != 0 {
@@ -55,7 +52,7 @@ func TestSendAdaptationFollowsUplink(t *testing.T) {
 		t.Errorf("encoder bitrates after the drop: %v, want the stopped layers at 0 and the top one sent > 0", down.BitratesBps)
 	}
 	alice.waitLayerIdle(t, 2, 20*time.Second)
-	bob.waitResolution(t, ctx, "alice", func(w int) bool { return w > 0 && w < 640 }, "below 640 wide", 15*time.Second)
+	bob.waitVideoSize(t, ctx, "alice", frameWidth, func(w int) bool { return w > 0 && w < 640 }, "below 640 wide", 15*time.Second)
 	t.Logf("bob receives alice below 640 wide %s after the limit", time.Since(limited).Round(time.Millisecond))
 	logSendRates(t, ctx, alice)
 	logServerStats(t, ctx, alice)
@@ -152,22 +149,26 @@ func (p *faultPeer) waitTopLayerSent(t *testing.T, ctx context.Context, d time.D
 	t.Fatalf("%s: top layer not sent and received again within %s", p.name, d)
 }
 
-// waitResolution polls p's decoded width of from's video until ok.
-func (p *faultPeer) waitResolution(t *testing.T, ctx context.Context, from string, ok func(int) bool, what string, d time.Duration) {
+// Sizes of a decoded video, for waitVideoSize.
+func frameWidth(c sdk.ConsumerStats) int  { return c.Width }
+func frameHeight(c sdk.ConsumerStats) int { return c.Height }
+
+// waitVideoSize polls p's decoded size (size: frameWidth or frameHeight)
+// of from's video until ok.
+func (p *faultPeer) waitVideoSize(t *testing.T, ctx context.Context, from string, size func(sdk.ConsumerStats) int, ok func(int) bool, what string, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	last := -1
 	for time.Now().Before(deadline) {
-		for _, w := range p.videoCounter(ctx, from, func(c sdk.ConsumerStats) uint64 { return uint64(c.Width) }) {
-			last = int(w)
-			if ok(last) {
+		for _, v := range p.videoCounter(ctx, from, func(c sdk.ConsumerStats) uint64 { return uint64(size(c)) }) {
+			if last = int(v); ok(last) {
 				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	st, _ := p.c.Stats(ctx)
-	t.Fatalf("%s: video of %s not %s within %s (last width %d); consumers %+v", p.name, from, what, d, last, st.Consumers)
+	t.Fatalf("%s: video of %s not %s within %s (last %d); consumers %+v", p.name, from, what, d, last, st.Consumers)
 }
 
 func logSendRates(t *testing.T, ctx context.Context, p *faultPeer) {

@@ -2,9 +2,7 @@ package sdk_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -112,40 +110,16 @@ func TestCallOutlastsICEConsentTimeout(t *testing.T) {
 // reports whether room has n transports, all in ICE state connected or
 // completed.
 func serverTransportsConnected(srv *sdktest.Server, room string, n int) (bool, string) {
-	// No keep-alive: an idle connection would outlive the test (goleak).
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/status")
+	trs, err := srv.RoomTransports(room)
 	if err != nil {
 		return false, err.Error()
 	}
-	defer resp.Body.Close()
-	var status struct {
-		RoomDetails []struct {
-			RoomID string `json:"roomId"`
-			Peers  []struct {
-				PeerID     string `json:"peerId"`
-				Transports []struct {
-					IceState string `json:"iceState"`
-				} `json:"transports"`
-			} `json:"peers"`
-		} `json:"roomDetails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&status); err != nil {
-		return false, "decoding /status: " + err.Error()
-	}
 	var states []string
 	ok := 0
-	for _, r := range status.RoomDetails {
-		if r.RoomID != room {
-			continue
-		}
-		for _, p := range r.Peers {
-			for _, tr := range p.Transports {
-				states = append(states, fmt.Sprintf("%s:%s", p.PeerID, tr.IceState))
-				if tr.IceState == "connected" || tr.IceState == "completed" {
-					ok++
-				}
-			}
+	for _, tr := range trs {
+		states = append(states, fmt.Sprintf("%s:%s", tr.PeerID, tr.IceState))
+		if tr.IceState == "connected" || tr.IceState == "completed" {
+			ok++
 		}
 	}
 	return ok == n && len(states) == n, strings.Join(states, " ")

@@ -8,8 +8,6 @@ import (
 
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/netem"
-	"github.com/callctl/callctl/pkg/sdk"
-	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // TestRateLimitLowersForwardedLayer: Alice publishes three simulcast
@@ -19,9 +17,7 @@ import (
 // 640x360 back. The layer choice is the server's alone (no
 // SendAdaptation), from the scores of Alice's streams.
 func TestRateLimitLowersForwardedLayer(t *testing.T) {
-	ctx, n := faultTest(t, "waits for the server's layer choice to fall and recover (long test)", 150*time.Second)
-	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
-	t.Logf("mediasoup %s", srv.MediasoupVersion)
+	ctx, n, srv := faultTest(t, "waits for the server's layer choice to fall and recover (long test)", 150*time.Second)
 	alice := newFaultPeer(t, srv.URL, "alice", peerOptions{net: n, video: capture.VideoOptions{Width: 640, Height: 360, FPS: 30, Layers: 3}})
 	bob := newFaultPeer(t, srv.URL, "bob", peerOptions{})
 	alice.join(t, ctx, "impair-layers")
@@ -32,20 +28,20 @@ func TestRateLimitLowersForwardedLayer(t *testing.T) {
 			logServerStats(t, ctx, alice)
 		}
 	}()
-	bob.waitHeight(t, ctx, "alice", func(h int) bool { return h == 360 }, "360 high", 20*time.Second)
+	bob.waitVideoSize(t, ctx, "alice", frameHeight, func(h int) bool { return h == 360 }, "360 high", 20*time.Second)
 	waitRates(t, ctx, alice)
 	logSendRates(t, ctx, alice)
 
 	limit := impairLimit(t, ctx, alice)
 	n.Set(limit)
 	limited := time.Now()
-	bob.waitHeight(t, ctx, "alice", func(h int) bool { return h > 0 && h < 360 }, "below 360 high", 60*time.Second)
+	bob.waitVideoSize(t, ctx, "alice", frameHeight, func(h int) bool { return h > 0 && h < 360 }, "below 360 high", 60*time.Second)
 	t.Logf("limit %s: bob decodes alice at %s after %s", limit, bob.layerOf(ctx, "alice"), time.Since(limited).Round(time.Millisecond))
 	logServerStats(t, ctx, alice)
 
 	n.Set(netem.Spec{})
 	lifted := time.Now()
-	bob.waitHeight(t, ctx, "alice", func(h int) bool { return h == 360 }, "360 high again", 60*time.Second)
+	bob.waitVideoSize(t, ctx, "alice", frameHeight, func(h int) bool { return h == 360 }, "360 high again", 60*time.Second)
 	t.Logf("limit lifted: bob decodes alice at %s after %s", bob.layerOf(ctx, "alice"), time.Since(lifted).Round(time.Millisecond))
 	t.Logf("netem: %+v", n.Stats())
 }
@@ -91,23 +87,6 @@ func waitRates(t *testing.T, ctx context.Context, p *faultPeer) {
 		}
 		return true
 	})
-}
-
-// waitHeight polls p's decoded height of from's video until ok.
-func (p *faultPeer) waitHeight(t *testing.T, ctx context.Context, from string, ok func(int) bool, what string, d time.Duration) {
-	t.Helper()
-	last := -1
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		for _, h := range p.videoCounter(ctx, from, func(c sdk.ConsumerStats) uint64 { return uint64(c.Height) }) {
-			if last = int(h); ok(last) {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	st, _ := p.c.Stats(ctx)
-	t.Fatalf("%s: video of %s not %s within %s (last height %d); consumers %+v", p.name, from, what, d, last, st.Consumers)
 }
 
 // layerOf describes what p decodes of from's video and the layer the

@@ -128,8 +128,9 @@ func (p *faultPeer) waitFlowing(t *testing.T, ctx context.Context, from string, 
 
 // faultTest sets up what the network-fault tests share: the -short skip
 // (when skipShort is not empty: why the test is long), a goroutine-leak
-// check, a deadline and an unimpaired netem.Net that the test impairs.
-func faultTest(t *testing.T, skipShort string, timeout time.Duration) (context.Context, *netem.Net) {
+// check, a deadline, an unimpaired netem.Net that the test impairs, and
+// the reference server.
+func faultTest(t *testing.T, skipShort string, timeout time.Duration) (context.Context, *netem.Net, *sdktest.Server) {
 	t.Helper()
 	if skipShort != "" && testing.Short() {
 		t.Skip(skipShort)
@@ -142,15 +143,15 @@ func faultTest(t *testing.T, skipShort string, timeout time.Duration) (context.C
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Close() })
-	return ctx, n
-}
-
-// setupCut starts a server and Alice (through n) and Bob (plain), both
-// decoding each other's video.
-func setupCut(t *testing.T, ctx context.Context, n *netem.Net) (alice, bob *faultPeer) {
-	t.Helper()
 	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
 	t.Logf("mediasoup %s", srv.MediasoupVersion)
+	return ctx, n, srv
+}
+
+// setupCut starts Alice (through n) and Bob (plain) on srv, both
+// decoding each other's video.
+func setupCut(t *testing.T, ctx context.Context, n *netem.Net, srv *sdktest.Server) (alice, bob *faultPeer) {
+	t.Helper()
 	alice = newFaultPeer(t, srv.URL, "alice", peerOptions{net: n})
 	bob = newFaultPeer(t, srv.URL, "bob", peerOptions{})
 	alice.join(t, ctx, "cut")
@@ -227,8 +228,8 @@ func measureRecovery(t *testing.T, ctx context.Context, n *netem.Net, alice, bob
 }
 
 func TestNetCutShortRecovers(t *testing.T) {
-	ctx, n := faultTest(t, "", 60*time.Second)
-	alice, bob := setupCut(t, ctx, n)
+	ctx, n, srv := faultTest(t, "", 60*time.Second)
+	alice, bob := setupCut(t, ctx, n, srv)
 
 	cut(t, ctx, n, bob, 3*time.Second)
 	a, b := measureRecovery(t, ctx, n, alice, bob, 10*time.Second)
@@ -243,8 +244,8 @@ func TestNetCutShortRecovers(t *testing.T) {
 
 func TestNetCutLongRecovers(t *testing.T) {
 	const cutFor = 40 * time.Second
-	ctx, n := faultTest(t, "a 40 s media cut (long test)", 110*time.Second)
-	alice, bob := setupCut(t, ctx, n)
+	ctx, n, srv := faultTest(t, "a 40 s media cut (long test)", 110*time.Second)
+	alice, bob := setupCut(t, ctx, n, srv)
 	mark := len(alice.r.snapshot())
 
 	cut(t, ctx, n, bob, cutFor)

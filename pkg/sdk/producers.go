@@ -93,12 +93,10 @@ func sourceAppData(slot, kind string) string {
 // a StampedSource, for receivers to compute delay.
 func producerAppData(slot, kind string, src MediaSource) map[string]any {
 	ad := map[string]any{"source": sourceAppData(slot, kind)}
-	if ss, ok := src.(StampedSource); ok {
-		if epoch, period := ss.StampInfo(); epoch > 0 {
-			ad["stampEpochMs"] = epoch
-			if period > 0 {
-				ad["stampPeriodMs"] = period
-			}
+	if epoch, period := StampInfoOf(src); epoch > 0 {
+		ad["stampEpochMs"] = epoch
+		if period > 0 {
+			ad["stampPeriodMs"] = period
 		}
 	}
 	return ad

@@ -104,3 +104,13 @@ type StampedSource interface {
 	// own modulus).
 	StampInfo() (epochMs, periodMs int64)
 }
+
+// StampInfoOf is src's StampInfo, or zeros (no stamps) for a source that
+// is not a StampedSource. Wrappers that embed a MediaSource (and so hide
+// its optional interfaces) pass stamps on with it.
+func StampInfoOf(src MediaSource) (epochMs, periodMs int64) {
+	if ss, ok := src.(StampedSource); ok {
+		return ss.StampInfo()
+	}
+	return 0, 0
+}

@@ -9,7 +9,6 @@ import (
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/netem"
 	"github.com/callctl/callctl/pkg/sdk"
-	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // stampedRun is what one measurement period of the stamps test saw.
@@ -43,8 +42,7 @@ func (r stampedRun) row() string {
 // downlink impaired in process (100 ms ± 20 ms, 5 % loss): the delay
 // rises by about the added delay and NACK/RTX keeps frame loss low.
 func TestStampedDelayAndFrameLoss(t *testing.T) {
-	ctx, n := faultTest(t, "two measurement periods of 10 s (long test)", 120*time.Second)
-	srv := sdktest.StartServer(t, sdktest.ServerOptions{})
+	ctx, n, srv := faultTest(t, "two measurement periods of 10 s (long test)", 120*time.Second)
 	// Small simulcast layers (320x180 down to 80x45) and a receive-only
 	// Bob keep the CPU (two cores, shared) out of the measurement: an
 	// encoder that falls behind drops frames (lost at the receiver too)

@@ -258,8 +258,5 @@ func (s *talkingSource) Tracks() []webrtc.TrackLocal { return s.tracks }
 // StampInfo passes the wrapped source's stamps on (its timing markers
 // survive the talk pattern), so receivers still measure audio delay.
 func (s *talkingSource) StampInfo() (epochMs, periodMs int64) {
-	if ss, ok := s.MediaSource.(StampedSource); ok {
-		return ss.StampInfo()
-	}
-	return 0, 0
+	return StampInfoOf(s.MediaSource)
 }
