@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,9 +30,6 @@ func TestRateLimitLowersForwardedLayer(t *testing.T) {
 		}
 	}()
 	bob.waitVideoSize(t, ctx, "alice", frameHeight, func(h int) bool { return h == 360 }, "360 high", 20*time.Second)
-	waitRates(t, ctx, alice)
-	logSendRates(t, ctx, alice)
-
 	limit := impairLimit(t, ctx, alice)
 	n.Set(limit)
 	limited := time.Now()
@@ -48,45 +46,98 @@ func TestRateLimitLowersForwardedLayer(t *testing.T) {
 
 // impairLimit is a send rate below what alice sends with every layer and
 // above what she needs without the top one: the lower layers, audio and
-// a third of the top layer's measured rate.
+// a third of the top layer's steady rate.
 func impairLimit(t *testing.T, ctx context.Context, p *faultPeer) netem.Spec {
 	t.Helper()
-	st, err := p.c.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rates := steadyRates(t, ctx, p)
 	var below, top float64
-	for _, pr := range st.Producers {
-		for i, l := range pr.Layers {
-			if pr.Kind == "video" && i == len(pr.Layers)-1 {
-				top = l.BitrateBps
-			} else {
-				below += l.BitrateBps
-			}
+	for i, r := range rates {
+		if i == len(rates)-1 {
+			top = r.bps
+		} else {
+			below += r.bps
 		}
+		t.Logf("alice %s %q: %.0f bit/s", r.kind, r.rid, r.bps)
 	}
 	limit := int64(below + top/3)
 	t.Logf("alice sends %.0f bit/s below the top layer, %.0f in it: limit %d bit/s", below, top, limit)
 	return netem.Spec{Send: netem.Impairment{Rate: limit}}
 }
 
-// waitRates waits until every layer of p's video has a measured rate.
-func waitRates(t *testing.T, ctx context.Context, p *faultPeer) {
+// layerRate is one sent stream's rate, averaged over its steady samples.
+type layerRate struct {
+	kind, rid string
+	bps       float64
+}
+
+// steadyRates waits until every video layer p sends has a steady rate
+// (the sampler's last three one-second rates within 25 % of their mean:
+// an encoder ramps up for seconds after its first key frame, longer on a
+// busy machine) and returns those rates, audio first (its peak: the
+// stamped tone beeps every other second) and the top video layer last.
+func steadyRates(t *testing.T, ctx context.Context, p *faultPeer) []layerRate {
 	t.Helper()
-	waitUntil(t, 10*time.Second, "send rates of every layer", func() bool {
+	history := map[uint32][]float64{}
+	var rates []layerRate
+	defer func() {
+		if t.Failed() {
+			t.Logf("one-second rates by ssrc: %v", history)
+		}
+	}()
+	waitUntil(t, 30*time.Second, "steady send rates of every stream", func() bool {
 		st, err := p.c.Stats(ctx)
 		if err != nil {
 			return false
 		}
-		for _, pr := range st.Producers {
-			for _, l := range pr.Layers {
-				if pr.Kind == "video" && l.BitrateBps == 0 {
-					return false
+		rates = rates[:0]
+		steady := true
+		for _, kind := range []string{"audio", "video"} {
+			for _, pr := range st.Producers {
+				if pr.Kind != kind {
+					continue
+				}
+				for _, l := range pr.Layers {
+					h := history[l.SSRC]
+					if l.BitrateBps > 0 && (len(h) == 0 || h[len(h)-1] != l.BitrateBps) {
+						h = append(h, l.BitrateBps)
+						history[l.SSRC] = h
+					}
+					bps, ok := steadyMean(h)
+					if kind == "audio" {
+						bps, ok = peak(h)
+					}
+					steady = steady && ok
+					rates = append(rates, layerRate{kind: kind, rid: l.RID, bps: bps})
 				}
 			}
 		}
-		return true
+		return steady && len(rates) > 0
 	})
+	return rates
+}
+
+// peak is the largest of the last four samples, once there are two.
+func peak(h []float64) (float64, bool) {
+	if len(h) < 2 {
+		return 0, false
+	}
+	return slices.Max(h[max(0, len(h)-4):]), true
+}
+
+// steadyMean is the mean of the last three samples, and whether each of
+// them is within 25 % of it.
+func steadyMean(h []float64) (float64, bool) {
+	if len(h) < 3 {
+		return 0, false
+	}
+	last := h[len(h)-3:]
+	mean := (last[0] + last[1] + last[2]) / 3
+	for _, v := range last {
+		if v < 0.75*mean || v > 1.25*mean {
+			return mean, false
+		}
+	}
+	return mean, true
 }
 
 // layerOf describes what p decodes of from's video and the layer the
