@@ -151,6 +151,14 @@ func (h *statsHolder) estimator() cc.BandwidthEstimator {
 	return h.bwe
 }
 
+// targetBitrate is the estimator's target in bits/s, 0 without one.
+func (h *statsHolder) targetBitrate() int {
+	if e := h.estimator(); e != nil {
+		return e.GetTargetBitrate()
+	}
+	return 0
+}
+
 func (h *statsHolder) get(ssrc uint32) *stats.Stats {
 	h.mu.Lock()
 	g := h.getter
@@ -189,7 +197,7 @@ func newAPI(ic ICEConfig, logs logging.LoggerFactory, sending bool) (*webrtc.API
 			return nil, nil, err
 		}
 	}
-	if err := configureInterceptors(me, ir, sending); err != nil {
+	if err := configureInterceptors(me, ir, sending, holder); err != nil {
 		return nil, nil, err
 	}
 	se, err := settingEngine(ic, logs)
@@ -218,17 +226,14 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 	return me, nil
 }
 
-// nackHistory bounds NACK state per stream: the responder keeps this many
-// sent packets for retransmission (about a second of a 2 Mbit/s layer;
-// pion's default of 1024 costs over 1 MB per stream), the generator
-// tracks this many received sequence numbers.
+// nackHistory bounds the NACK generator's state per received stream: it
+// tracks this many sequence numbers. Sent streams keep retransmitHistory
+// packets (see retransmitter).
 const nackHistory = 256
 
-func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool) error {
+func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool, holder *statsHolder) error {
 	steps := []func() error{
-		func() error {
-			return webrtc.ConfigureNackWithOptions(me, ir, []nack.GeneratorOption{nack.GeneratorSize(nackHistory)}, nack.ResponderSize(nackHistory))
-		},
+		func() error { return configureNack(me, ir, sending, holder) },
 		func() error { return webrtc.ConfigureRTCPReports(ir) },
 		func() error { return webrtc.ConfigureSimulcastExtensionHeaders(me) },
 		func() error { return webrtc.ConfigureTWCCSender(me, ir) },
@@ -241,6 +246,23 @@ func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sen
 			return fmt.Errorf("interceptors: %w", err)
 		}
 	}
+	return nil
+}
+
+// configureNack negotiates NACK and PLI for video, generates NACKs for
+// received streams and, on a send transport, answers them with the
+// retransmitter (paced by the bandwidth estimate, when there is one).
+func configureNack(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool, holder *statsHolder) error {
+	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(nackHistory))
+	if err != nil {
+		return err
+	}
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	if sending {
+		ir.Add(newRetransmitterFactory(sharedPayloads, holder.targetBitrate))
+	}
+	ir.Add(generator)
 	return nil
 }
 

@@ -130,4 +130,8 @@ type StreamStats struct {
 	NackCount   uint64  `json:"nackCount"`
 	PliCount    uint64  `json:"pliCount"`
 	Score       int     `json:"score"`
+	// PacketsRetransmitted counts the retransmissions the server received
+	// (RTX), PacketsRepaired those that filled a gap.
+	PacketsRetransmitted uint64 `json:"packetsRetransmitted"`
+	PacketsRepaired      uint64 `json:"packetsRepaired"`
 }
