@@ -54,9 +54,11 @@
 //
 // Statistics are sampled 8 participants at a time, 2 s at most each.
 // Below the fleet, per call: pion keeps, per received SSRC, an SRTP read
-// buffer of at most 1 MB (pion/srtp) and, per sent SSRC, a NACK
-// retransmission buffer of 1024 packets (pion/interceptor); the capture
-// sink's frame assembly holds at most 512 packets per video track.
+// buffer of at most 1 MB (pion/srtp); each sent stream keeps the headers
+// of its last 256 packets for retransmission, and their payloads are held
+// once per process for all the publishers that sent them
+// (pkg/mediasoupclient's retransmitter); the capture sink's frame
+// assembly holds at most 1024 packets per video track.
 //
 // # Expectations
 //
