@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -25,12 +26,15 @@ const retransmitHistory = 256
 //
 // Like pion's, it retransmits with RTX when the stream has an RTX SSRC,
 // not twice within a round-trip time, and (given the estimator's target)
-// not faster than that target.
+// not faster than that target. Without an estimator it resends no more
+// than the media it sent (see resendBudget): a server NACKing everything
+// over and over gets each packet once more, not a flood.
 type retransmitter struct {
 	interceptor.NoOp
 	store  *payloadStore
-	target func() int // bits/s the estimator allows; nil or 0: no limit
+	target func() int // bits/s the estimator allows; nil or 0: none
 	now    func() time.Time
+	sent   atomic.Int64 // media bytes written, every stream
 
 	mu      sync.Mutex
 	streams map[uint32]*sentStream
@@ -70,6 +74,7 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, w intercep
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		if h.SSRC == info.SSRC {
 			s.keep(h, payload)
+			r.sent.Add(int64(h.MarshalSize() + len(payload)))
 		}
 		return w.Write(h, payload, a)
 	})
@@ -160,7 +165,7 @@ func (r *retransmitter) resend(s *sentStream, seq uint16) bool {
 	}
 	size := h.MarshalSize() + len(payload)
 	r.mu.Lock()
-	allowed := r.budget.allow(now, size, r.targetBps())
+	allowed := r.budget.allow(now, size, r.targetBps(), r.sent.Load())
 	r.mu.Unlock()
 	if !allowed {
 		s.untake(seq)
@@ -214,16 +219,31 @@ func supportsNack(info *interceptor.StreamInfo) bool {
 	return false
 }
 
-// resendBudget keeps retransmissions under the estimator's target over
-// half a second (libwebrtc's retransmission window): a token bucket that
-// fills at the target and holds half a second of it.
+// resendBudget keeps retransmissions within what the link carries. With
+// the estimator's target: under that target over half a second
+// (libwebrtc's retransmission window), a token bucket that fills at the
+// target and holds half a second of it. Without one: under the media
+// sent, each media byte adding one byte of allowance, which holds at
+// most mediaCredit.
 type resendBudget struct {
-	tokens float64 // bytes
+	tokens float64 // bytes, with a target
 	at     time.Time
+	media  int64 // media bytes sent, as of the last call
+	credit int64 // bytes resendable without a target
 }
 
-func (b *resendBudget) allow(now time.Time, size, targetBps int) bool {
+// mediaCredit bounds the allowance without a target: a burst of repairs
+// after a short outage, not more.
+const mediaCredit = 128 << 10
+
+func (b *resendBudget) allow(now time.Time, size, targetBps int, mediaSent int64) bool {
 	if targetBps <= 0 {
+		b.credit = min(mediaCredit, b.credit+mediaSent-b.media)
+		b.media = mediaSent
+		if b.credit < int64(size) {
+			return false
+		}
+		b.credit -= int64(size)
 		return true
 	}
 	rate := float64(targetBps) / 8

@@ -145,7 +145,9 @@ func TestRetransmitterSharesPayloadsAcrossStreams(t *testing.T) {
 func TestRetransmitterOncePerRoundTrip(t *testing.T) {
 	store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
 	a := newTestStream(t, store, c, 1000, nil)
-	a.send(t, 7, payloadOf(7, 100))
+	for seq := uint16(7); seq < 10; seq++ { // media enough for two resends
+		a.send(t, seq, payloadOf(seq, 100))
+	}
 	a.wire.take()
 
 	// The receiver's report says 40 ms of round trip.
@@ -223,6 +225,36 @@ func TestRetransmitterBudget(t *testing.T) {
 	}
 }
 
+// Without an estimator, a server that NACKs everything again and again
+// gets no more than the media sent: each packet once, then nothing until
+// more media goes out.
+func TestRetransmitterResendsNoMoreThanItSent(t *testing.T) {
+	store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
+	a := newTestStream(t, store, c, 1000, nil)
+	var seqs []uint16
+	for seq := uint16(0); seq < 10; seq++ {
+		a.send(t, seq, payloadOf(seq, 1000))
+		seqs = append(seqs, seq)
+	}
+	a.wire.take()
+	resent := 0
+	for range 20 {
+		c.t = c.t.Add(10 * time.Millisecond) // past the round trip: allowed again
+		a.nack(t, seqs...)
+		resent += len(a.wire.take())
+	}
+	if resent != 10 {
+		t.Fatalf("20 NACKs of 10 packets sent: resent %d, want 10 (the media sent)", resent)
+	}
+	a.send(t, 10, payloadOf(10, 1000))
+	a.wire.take()
+	c.t = c.t.Add(10 * time.Millisecond)
+	a.nack(t, seqs...)
+	if n := len(a.wire.take()); n != 1 {
+		t.Fatalf("one more packet sent: %d resent, want 1", n)
+	}
+}
+
 func TestRetransmitterReleasesOnClose(t *testing.T) {
 	store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
 	a := newTestStream(t, store, c, 1000, nil)
@@ -252,4 +284,46 @@ func TestNTPMiddle(t *testing.T) {
 	if got>>16 != secs || got&0xffff != 0x8000 {
 		t.Fatalf("ntpMiddle = %#x, want seconds %#x and half a second 0x8000", got, secs)
 	}
+}
+
+// FuzzRetransmitterRTCP feeds arbitrary RTCP from the server to a stream
+// with a history: it must never panic, resend only packets it sent (on
+// the RTX SSRC, with an original sequence number it kept), and never
+// more bytes than the media it sent.
+func FuzzRetransmitterRTCP(f *testing.F) {
+	nack, _ := (&rtcp.TransportLayerNack{MediaSSRC: 1000, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{1, 2, 3, 300})}).Marshal()
+	rr, _ := (&rtcp.ReceiverReport{Reports: []rtcp.ReceptionReport{{SSRC: 1000, LastSenderReport: 1, Delay: 1 << 31}}}).Marshal()
+	f.Add(nack)
+	f.Add(rr)
+	f.Add(append(append([]byte{}, rr...), nack...))
+	f.Add([]byte{0x81, 205, 0, 3, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
+		a := newTestStream(t, store, c, 1000, nil)
+		var sent int
+		for seq := uint16(0); seq < 20; seq++ {
+			p := payloadOf(seq, 100)
+			a.send(t, seq, p)
+			sent += 12 + len(p)
+		}
+		a.wire.take()
+		for range 3 {
+			c.t = c.t.Add(time.Second)
+			a.in <- data
+			_, _, _ = a.rtcp.Read(make([]byte, 1500), interceptor.Attributes{})
+		}
+		var resent int
+		for _, p := range a.wire.take() {
+			if p.SSRC != 1001 || len(p.Payload) < 2 {
+				t.Fatalf("resent %v", p)
+			}
+			if osn := binary.BigEndian.Uint16(p.Payload); osn >= 20 || !bytes.Equal(p.Payload[2:], payloadOf(osn, 100)) {
+				t.Fatalf("resent packet %d, which was never sent", osn)
+			}
+			resent += 12 + len(p.Payload) - 2
+		}
+		if resent > sent {
+			t.Fatalf("resent %d bytes for %d sent", resent, sent)
+		}
+	})
 }
