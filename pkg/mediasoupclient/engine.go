@@ -236,10 +236,14 @@ func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sen
 		func() error { return configureNack(me, ir, sending, holder) },
 		func() error { return webrtc.ConfigureRTCPReports(ir) },
 		func() error { return webrtc.ConfigureSimulcastExtensionHeaders(me) },
-		func() error { return webrtc.ConfigureTWCCSender(me, ir) },
 	}
 	if sending {
-		steps = append(steps, func() error { return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir) })
+		// A send transport receives no media: it numbers its packets for
+		// the server's transport-wide feedback but generates none.
+		steps = append(steps, func() error { registerTransportCCFeedback(me); return nil },
+			func() error { return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir) })
+	} else {
+		steps = append(steps, func() error { return webrtc.ConfigureTWCCSender(me, ir) })
 	}
 	for _, configure := range steps {
 		if err := configure(); err != nil {
@@ -249,21 +253,32 @@ func configureInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, sen
 	return nil
 }
 
-// configureNack negotiates NACK and PLI for video, generates NACKs for
-// received streams and, on a send transport, answers them with the
-// retransmitter (paced by the bandwidth estimate, when there is one).
+// configureNack negotiates NACK and PLI for video. A receive transport
+// generates NACKs for what it receives; a send transport answers them
+// with the retransmitter (paced by the bandwidth estimate, when there is
+// one).
 func configureNack(me *webrtc.MediaEngine, ir *interceptor.Registry, sending bool, holder *statsHolder) error {
-	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(nackHistory))
-	if err != nil {
-		return err
-	}
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	if sending {
 		ir.Add(newRetransmitterFactory(sharedPayloads, holder.targetBitrate))
+		return nil
+	}
+	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(nackHistory))
+	if err != nil {
+		return err
 	}
 	ir.Add(generator)
 	return nil
+}
+
+// registerTransportCCFeedback announces transport-wide congestion control
+// feedback for every codec, as webrtc.ConfigureTWCCSender does, without
+// its feedback generator.
+func registerTransportCCFeedback(me *webrtc.MediaEngine) {
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+	}
 }
 
 // Initial and floor values of the send-side estimate, in bits/s. GCC
