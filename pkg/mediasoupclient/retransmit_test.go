@@ -71,14 +71,26 @@ func newTestStream(t *testing.T, store *payloadStore, c *clock, ssrc uint32, tar
 	return ts
 }
 
-// send writes packets seq first..first+n-1 from one reused buffer, like
-// a track writing to all its bindings in turn (see sendAll).
+// send writes one packet, as a track writes to one of its bindings.
 func (ts *testStream) send(t *testing.T, seq uint16, payload []byte) {
 	t.Helper()
 	h := &rtp.Header{Version: 2, SSRC: ts.info.SSRC, PayloadType: 96, SequenceNumber: seq, Timestamp: uint32(seq) * 3000}
 	if _, err := ts.write.Write(h, payload, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sendN sends packets 0..n-1 of size bytes, drops them from the wire
+// and returns their sequence numbers.
+func (ts *testStream) sendN(t *testing.T, n, size int) []uint16 {
+	t.Helper()
+	var seqs []uint16
+	for seq := range uint16(n) {
+		ts.send(t, seq, payloadOf(seq, size))
+		seqs = append(seqs, seq)
+	}
+	ts.wire.take()
+	return seqs
 }
 
 // nack delivers a NACK for seqs to the stream's RTCP reader.
@@ -208,12 +220,7 @@ func TestRetransmitterBudget(t *testing.T) {
 	store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
 	// 80 kbit/s: half a second holds 5000 bytes, four 1200-byte packets.
 	a := newTestStream(t, store, c, 1000, func() int { return 80_000 })
-	var seqs []uint16
-	for seq := uint16(0); seq < 10; seq++ {
-		a.send(t, seq, payloadOf(seq, 1188))
-		seqs = append(seqs, seq)
-	}
-	a.wire.take()
+	seqs := a.sendN(t, 10, 1188)
 	a.nack(t, seqs...)
 	if n := len(a.wire.take()); n != 4 {
 		t.Fatalf("resent %d packets within the budget, want 4", n)
@@ -231,12 +238,7 @@ func TestRetransmitterBudget(t *testing.T) {
 func TestRetransmitterResendsNoMoreThanItSent(t *testing.T) {
 	store, c := newPayloadStore(), &clock{t: time.Unix(1000, 0)}
 	a := newTestStream(t, store, c, 1000, nil)
-	var seqs []uint16
-	for seq := uint16(0); seq < 10; seq++ {
-		a.send(t, seq, payloadOf(seq, 1000))
-		seqs = append(seqs, seq)
-	}
-	a.wire.take()
+	seqs := a.sendN(t, 10, 1000)
 	resent := 0
 	for range 20 {
 		c.t = c.t.Add(10 * time.Millisecond) // past the round trip: allowed again
