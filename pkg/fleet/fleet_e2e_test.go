@@ -53,18 +53,6 @@ func (l *eventLog) count(participant, typ string) int {
 	return n
 }
 
-// waitUntil polls cond until it holds or d passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // videoFrom is subscriber sub's consumer of pub's video, now.
 func videoFrom(f *fleet.Fleet, sub, pub string) sdk.ConsumerStats {
 	st, err := f.ParticipantStats(context.Background(), sub)
@@ -115,12 +103,12 @@ func TestFleetLifecycleLeavesNoGoroutine(t *testing.T) {
 	if err := f.LeaveParticipant(ctx, "bot-p1"); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "the subscribers see bot-p1 leave", func() bool {
+	sdktest.WaitUntil(t, 10*time.Second, "the subscribers see bot-p1 leave", func() bool {
 		return log.count("bot-s0", "participant.left") == 1 && log.count("bot-s1", "participant.left") == 1
 	})
 	// The others stay: bot-p0's video still reaches the subscribers.
 	p0 := videoFrom(f, "bot-s0", "bot-p0").PacketsReceived
-	waitUntil(t, 10*time.Second, "bot-s0 receives more of bot-p0", func() bool {
+	sdktest.WaitUntil(t, 10*time.Second, "bot-s0 receives more of bot-p0", func() bool {
 		return videoFrom(f, "bot-s0", "bot-p0").PacketsReceived > p0+30
 	})
 	if in, _ := f.Participant("bot-p1"); in.State != fleet.StateLeft {

@@ -57,7 +57,7 @@ func TestFleetPublishersRepairSendLoss(t *testing.T) {
 		}
 	}()
 	pubs := []string{"bot-p0", "bot-p1", "bot-p2"}
-	waitUntil(t, 30*time.Second, "the subscriber decodes every publisher", func() bool {
+	sdktest.WaitUntil(t, 30*time.Second, "the subscriber decodes every publisher", func() bool {
 		for _, p := range pubs {
 			if videoFrom(f, "bot-s0", p).FramesDecoded < 15 {
 				return false
@@ -72,7 +72,7 @@ func TestFleetPublishersRepairSendLoss(t *testing.T) {
 		repaired0[p] = repairedOf(ctx, f, p)
 		nets[p].Set(netem.Spec{Send: netem.Impairment{Loss: 5}})
 	}
-	waitUntil(t, 60*time.Second, "every publisher repairs 20 packets, 100 more frames decoded of each", func() bool {
+	sdktest.WaitUntil(t, 60*time.Second, "every publisher repairs 20 packets, 100 more frames decoded of each", func() bool {
 		for _, p := range pubs {
 			if repairedOf(ctx, f, p) < repaired0[p]+20 || videoFrom(f, "bot-s0", p).FramesDecoded < base[p].FramesDecoded+100 {
 				return false

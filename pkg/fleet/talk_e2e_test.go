@@ -49,7 +49,7 @@ func TestFleetTalkTurns(t *testing.T) {
 	}()
 
 	peers := []string{"bot-p0", "bot-p1", "bot-p2"}
-	waitUntil(t, 20*time.Second, "a first active speaker", func() bool {
+	sdktest.WaitUntil(t, 20*time.Second, "a first active speaker", func() bool {
 		for _, s := range speakers.Samples() {
 			if s.PeerID != "" {
 				return true
@@ -59,7 +59,7 @@ func TestFleetTalkTurns(t *testing.T) {
 	})
 	from := sdk.SlotStart(sdk.SlotOf(time.Now(), turn)+1, turn)
 	var rep sdktest.TurnReport
-	waitUntil(t, time.Until(from)+slots*turn+5*time.Second, fmt.Sprintf("%d speaker changes", slots), func() bool {
+	sdktest.WaitUntil(t, time.Until(from)+slots*turn+5*time.Second, fmt.Sprintf("%d speaker changes", slots), func() bool {
 		rep = sdktest.AnalyzeTurns(speakers.Samples(), peers, turn, from, time.Now())
 		return len(rep.Changes) >= slots
 	})
@@ -69,21 +69,9 @@ func TestFleetTalkTurns(t *testing.T) {
 	for _, p := range rep.Problems(peers, 1600*time.Millisecond) {
 		t.Error(p)
 	}
-	// The audio itself reached the subscriber from every publisher.
 	st, err := f.ParticipantStats(context.Background(), "bot-s0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	audio := 0
-	for _, c := range st.Consumers {
-		if c.Kind == "audio" {
-			audio++
-			if c.PacketsReceived == 0 {
-				t.Errorf("no audio packets from %s", c.PeerID)
-			}
-		}
-	}
-	if audio != len(peers) {
-		t.Errorf("%d audio consumers, want one per talker (%d)", audio, len(peers))
-	}
+	sdktest.CheckAudioFrom(t, st, peers)
 }

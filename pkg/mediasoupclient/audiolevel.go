@@ -2,7 +2,6 @@ package mediasoupclient
 
 import (
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pion/rtp"
@@ -65,7 +64,7 @@ func WithVoice(t webrtc.TrackLocal, v Voice) webrtc.TrackLocal {
 	if v.Now == nil {
 		v.Now = time.Now
 	}
-	return &voiceTrack{TrackLocal: t, voice: v, bindings: map[string]webrtc.TrackLocalContext{}}
+	return &voiceTrack{TrackLocal: t, voice: v}
 }
 
 // withDefaultVoice gives an audio track that no WithVoice wrapped the
@@ -80,30 +79,17 @@ func withDefaultVoice(t webrtc.TrackLocal) webrtc.TrackLocal {
 type voiceTrack struct {
 	webrtc.TrackLocal
 	voice Voice
-
-	mu       sync.Mutex
-	bindings map[string]webrtc.TrackLocalContext // wrapped contexts by ID
+	bound boundContexts
 }
 
 // Bind binds the wrapped track to a context whose writer stamps the level.
 func (t *voiceTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	vc := &voiceContext{TrackLocalContext: ctx, voice: t.voice}
-	t.mu.Lock()
-	t.bindings[ctx.ID()] = vc
-	t.mu.Unlock()
-	return t.TrackLocal.Bind(vc)
+	return t.TrackLocal.Bind(t.bound.bind(ctx, &voiceContext{TrackLocalContext: ctx, voice: t.voice}))
 }
 
 // Unbind unbinds the wrapped track with the context it was bound to.
 func (t *voiceTrack) Unbind(ctx webrtc.TrackLocalContext) error {
-	t.mu.Lock()
-	vc, ok := t.bindings[ctx.ID()]
-	delete(t.bindings, ctx.ID())
-	t.mu.Unlock()
-	if !ok {
-		vc = ctx
-	}
-	return t.TrackLocal.Unbind(vc)
+	return t.TrackLocal.Unbind(t.bound.unbind(ctx))
 }
 
 type voiceContext struct {

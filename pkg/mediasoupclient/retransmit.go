@@ -72,8 +72,9 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, w intercep
 	r.mu.Unlock()
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		if h.SSRC == info.SSRC {
-			s.keep(h, payload)
-			r.sent.Add(int64(h.MarshalSize() + len(payload)))
+			size := h.MarshalSize()
+			s.keep(h, size, payload)
+			r.sent.Add(int64(size + len(payload)))
 		}
 		return w.Write(h, payload, a)
 	})

@@ -40,8 +40,8 @@ type sentPacket struct {
 // header extensions a send stream carries.
 const sentHeaderInline = 64
 
-// keep records a packet as sent.
-func (s *sentStream) keep(h *rtp.Header, payload []byte) {
+// keep records a packet as sent; hdrSize is h.MarshalSize().
+func (s *sentStream) keep(h *rtp.Header, hdrSize int, payload []byte) {
 	p := s.store.hold(payload, h.SequenceNumber, h.Timestamp)
 	s.mu.Lock()
 	if s.closed {
@@ -53,7 +53,7 @@ func (s *sentStream) keep(h *rtp.Header, payload []byte) {
 	old := slot.payload
 	slot.payload, slot.seq, slot.paddingSize, slot.resentAt = p, h.SequenceNumber, h.PaddingSize, time.Time{}
 	slot.bigHdr, slot.hdrLen = nil, 0
-	if size := h.MarshalSize(); size <= sentHeaderInline {
+	if hdrSize <= sentHeaderInline {
 		n, _ := h.MarshalTo(slot.hdr[:])
 		slot.hdrLen = uint8(n)
 	} else if b, err := h.Marshal(); err == nil {

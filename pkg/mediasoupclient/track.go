@@ -16,36 +16,53 @@ import (
 type gatedTrack struct {
 	webrtc.TrackLocal
 	closed atomic.Bool // closed by pause or by a spatial-layer cap
-
-	mu       sync.Mutex
-	bindings map[string]*gatedContext // by TrackLocalContext.ID
+	bound  boundContexts
 }
 
 func newGatedTrack(t webrtc.TrackLocal) *gatedTrack {
-	return &gatedTrack{TrackLocal: t, bindings: map[string]*gatedContext{}}
+	return &gatedTrack{TrackLocal: t}
 }
 
 func (g *gatedTrack) setOpen(open bool) { g.closed.Store(!open) }
 
 // Bind binds the wrapped track to a context whose write stream is gated.
 func (g *gatedTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	gc := &gatedContext{TrackLocalContext: ctx, gate: g}
-	g.mu.Lock()
-	g.bindings[ctx.ID()] = gc
-	g.mu.Unlock()
-	return g.TrackLocal.Bind(gc)
+	return g.TrackLocal.Bind(g.bound.bind(ctx, &gatedContext{TrackLocalContext: ctx, gate: g}))
 }
 
-// Unbind unbinds the wrapped track (pion's tracks match bindings by ID).
+// Unbind unbinds the wrapped track with the context it was bound to.
 func (g *gatedTrack) Unbind(ctx webrtc.TrackLocalContext) error {
-	g.mu.Lock()
-	gc := g.bindings[ctx.ID()]
-	delete(g.bindings, ctx.ID())
-	g.mu.Unlock()
-	if gc == nil {
-		return g.TrackLocal.Unbind(ctx)
+	return g.TrackLocal.Unbind(g.bound.unbind(ctx))
+}
+
+// boundContexts remembers the context a track wrapper bound its track to
+// in place of each of pion's, so that Unbind hands the same one back.
+type boundContexts struct {
+	mu sync.Mutex
+	m  map[string]webrtc.TrackLocalContext // by TrackLocalContext.ID
+}
+
+// bind records wrapped as ctx's stand-in and returns it.
+func (b *boundContexts) bind(ctx, wrapped webrtc.TrackLocalContext) webrtc.TrackLocalContext {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]webrtc.TrackLocalContext{}
 	}
-	return g.TrackLocal.Unbind(gc)
+	b.m[ctx.ID()] = wrapped
+	return wrapped
+}
+
+// unbind forgets ctx's stand-in and returns it (ctx itself if none).
+func (b *boundContexts) unbind(ctx webrtc.TrackLocalContext) webrtc.TrackLocalContext {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wrapped, ok := b.m[ctx.ID()]
+	if !ok {
+		return ctx
+	}
+	delete(b.m, ctx.ID())
+	return wrapped
 }
 
 type gatedContext struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/netem"
+	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // TestRateLimitLowersForwardedLayer: Alice publishes three simulcast
@@ -84,7 +85,7 @@ func steadyRates(t *testing.T, ctx context.Context, p *faultPeer) []layerRate {
 			t.Logf("one-second rates by ssrc: %v", history)
 		}
 	}()
-	waitUntil(t, 30*time.Second, "steady send rates of every stream", func() bool {
+	sdktest.WaitUntil(t, 30*time.Second, "steady send rates of every stream", func() bool {
 		st, err := p.c.Stats(ctx)
 		if err != nil {
 			return false

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/callctl/callctl/pkg/capture"
 	"github.com/callctl/callctl/pkg/netem"
 	"github.com/callctl/callctl/pkg/sdk"
@@ -29,6 +31,7 @@ type peerOptions struct {
 	net        *netem.Net
 	video      capture.VideoOptions
 	adaptation bool
+	relay      *webrtc.ICEServer // media only through this TURN server
 }
 
 func newFaultPeer(t *testing.T, url, name string, o peerOptions) *faultPeer {
@@ -51,6 +54,9 @@ func newFaultPeer(t *testing.T, url, name string, o peerOptions) *faultPeer {
 	ice := sdk.LoopbackICE()
 	if o.net != nil {
 		ice.Net = o.net
+	}
+	if o.relay != nil {
+		ice.Servers, ice.RelayOnly = []webrtc.ICEServer{*o.relay}, true
 	}
 	c, err := sdk.NewClient(sdk.Config{
 		ServerURL: url, Audio: audio, Video: video, Sink: sink, ICE: ice,

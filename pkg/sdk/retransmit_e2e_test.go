@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/callctl/callctl/pkg/netem"
+	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // TestPublisherRepairsSendLoss: Alice's uplink loses 5 % of its packets;
@@ -24,7 +25,7 @@ func TestPublisherRepairsSendLoss(t *testing.T) {
 	v0, _ := bob.stampedConsumers(ctx, "alice")
 	n.Set(netem.Spec{Send: netem.Impairment{Loss: 5}})
 	var repaired uint64
-	waitUntil(t, 60*time.Second, "150 frames decoded and 30 packets repaired", func() bool {
+	sdktest.WaitUntil(t, 60*time.Second, "150 frames decoded and 30 packets repaired", func() bool {
 		repaired = serverRepaired(t, ctx, alice) - repaired0
 		v, _ := bob.stampedConsumers(ctx, "alice")
 		return repaired >= 30 && v.ConsumerID == v0.ConsumerID && v.FramesDecoded >= v0.FramesDecoded+150

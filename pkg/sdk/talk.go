@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -67,18 +68,10 @@ type Talk struct {
 var ErrInvalidTalk = errors.New("sdk: invalid talk pattern")
 
 func (t Talk) withDefaults() Talk {
-	if t.Mode == "" {
-		t.Mode = TalkAlways
-	}
-	if t.Turn == 0 {
-		t.Turn = DefaultTalkTurn
-	}
-	if t.MeanSpurt == 0 {
-		t.MeanSpurt = DefaultTalkSpurt
-	}
-	if t.MeanPause == 0 {
-		t.MeanPause = DefaultTalkPause
-	}
+	t.Mode = cmp.Or(t.Mode, TalkAlways)
+	t.Turn = cmp.Or(t.Turn, DefaultTalkTurn)
+	t.MeanSpurt = cmp.Or(t.MeanSpurt, DefaultTalkSpurt)
+	t.MeanPause = cmp.Or(t.MeanPause, DefaultTalkPause)
 	return t
 }
 

@@ -69,7 +69,7 @@ func testTalkTurns(t *testing.T, dialect string) {
 	}
 
 	// Measure from the first slot that starts once someone is named.
-	waitUntil(t, 15*time.Second, "a first active speaker", func() bool {
+	sdktest.WaitUntil(t, 15*time.Second, "a first active speaker", func() bool {
 		for _, s := range speakers.Samples() {
 			if s.PeerID != "" {
 				return true
@@ -102,19 +102,7 @@ func testTalkTurns(t *testing.T, dialect string) {
 	if st.ActiveSpeakerChanges < len(rep.Changes)-1 {
 		t.Errorf("stats count %d active speaker changes, the events show %d", st.ActiveSpeakerChanges, len(rep.Changes))
 	}
-	// The audio itself arrived from every talker, not only the levels.
-	audio := 0
-	for _, c := range st.Consumers {
-		if c.Kind == "audio" {
-			audio++
-			if c.PacketsReceived == 0 {
-				t.Errorf("no audio packets from %s", c.PeerID)
-			}
-		}
-	}
-	if audio != len(peers) {
-		t.Errorf("%d audio consumers, want one per talker (%d)", audio, len(peers))
-	}
+	sdktest.CheckAudioFrom(t, st, peers)
 }
 
 // checkTurnReport asserts what a turns measurement must show: a change at
@@ -145,16 +133,4 @@ func newTalker(t *testing.T, url string, talk sdk.Talk) *sdk.Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// waitUntil polls cond until it holds or d passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -5,42 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
-	"github.com/callctl/callctl/pkg/capture"
-	"github.com/callctl/callctl/pkg/sdk"
 	"github.com/callctl/callctl/pkg/sdk/sdktest"
 )
 
 // Relay-only media through a real TURN server (pion/turn, in the test
 // process, on 127.0.0.1): both participants may use relay candidates only,
 // so every packet between them and mediasoup passes the TURN server.
-
-// newRelayPeer is a faultPeer (320x180 VP8 and a tone, decoding what it
-// receives) whose media may only go through the TURN server turn.
-func newRelayPeer(t *testing.T, serverURL, name string, turn webrtc.ICEServer) *faultPeer {
-	t.Helper()
-	audio, err := capture.NewToneAudio(capture.AudioOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	video, err := capture.NewSyntheticVideo(capture.VideoOptions{Width: 320, Height: 180, FPS: 15})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := capture.NewReceiveSink(capture.ReceiveOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ice := sdk.LoopbackICE()
-	ice.Servers = []webrtc.ICEServer{turn}
-	ice.RelayOnly = true
-	c, err := sdk.NewClient(sdk.Config{ServerURL: serverURL, Audio: audio, Video: video, Sink: sink, ICE: ice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &faultPeer{name: name, c: c, r: record(c)}
-}
 
 // TestRelayOnlyThroughTURN: with the relay-only policy, media flows both
 // ways through a TURN server reached over UDP, then over TCP, and is
@@ -60,8 +30,9 @@ func testRelayOnly(t *testing.T, serverURL string, ts *sdktest.TURN, transport s
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
-	alice := newRelayPeer(t, serverURL, "alice", ts.ICEServer(transport))
-	bob := newRelayPeer(t, serverURL, "bob", ts.ICEServer(transport))
+	turn := ts.ICEServer(transport)
+	alice := newFaultPeer(t, serverURL, "alice", peerOptions{relay: &turn})
+	bob := newFaultPeer(t, serverURL, "bob", peerOptions{relay: &turn})
 	room := "turn-" + transport
 	alice.join(t, ctx, room)
 	bob.join(t, ctx, room)
@@ -87,7 +58,7 @@ func testRelayOnly(t *testing.T, serverURL string, ts *sdktest.TURN, transport s
 	// Media keeps flowing through the relay: more frames decoded, more
 	// bytes through the TURN listener.
 	frames, bytes := bob.frames(ctx, "alice"), ts.Bytes(transport)
-	waitUntil(t, 15*time.Second, "more frames decoded and bytes relayed", func() bool {
+	sdktest.WaitUntil(t, 15*time.Second, "more frames decoded and bytes relayed", func() bool {
 		return decodedSince(bob.frames(ctx, "alice"), frames) && ts.Bytes(transport) > bytes+50_000
 	})
 	t.Logf("%s: %d bytes exchanged with the TURN server's clients", ts.URL(transport), ts.Bytes(transport))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/callctl/callctl/pkg/sdk"
@@ -152,4 +153,22 @@ func SpeakerTimeline(samples []SpeakerSample, from time.Time) string {
 		s += fmt.Sprintf(" %+dms:%s", x.At.Sub(from).Milliseconds(), name)
 	}
 	return s
+}
+
+// CheckAudioFrom fails tb unless st has one audio consumer per peer and
+// each one received packets: the audio itself arrived, not only levels.
+func CheckAudioFrom(tb testing.TB, st sdk.CallStats, peers []string) {
+	tb.Helper()
+	audio := 0
+	for _, c := range st.Consumers {
+		if c.Kind == "audio" {
+			audio++
+			if c.PacketsReceived == 0 {
+				tb.Errorf("no audio packets from %s", c.PeerID)
+			}
+		}
+	}
+	if audio != len(peers) {
+		tb.Errorf("%d audio consumers, want one per talker (%d)", audio, len(peers))
+	}
 }
